@@ -1,0 +1,13 @@
+export { CODES, type TencentCode, type Violation } from './codes.ts';
+export { decodeFlattened, encodeForm, encodeRfc3986, FORM_LIMITS, flattenParams } from './form.ts';
+export { getProfile, LIMITS, PROFILE_NAMES, type ProfileName, type ValidationProfile } from './profiles.ts';
+export { KNOWN_REGIONS, regionFromZone } from './regions.ts';
+export { type RunInstancesRequest, schemaFor } from './schema.ts';
+export {
+  API_ACTION,
+  API_VERSION,
+  type ValidateOptions,
+  type ValidationResult,
+  validateFlattenedRunInstances,
+  validateRunInstances,
+} from './validate.ts';

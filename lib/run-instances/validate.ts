@@ -1,0 +1,201 @@
+import type * as z from 'zod/mini';
+import { CODES, type TencentCode, type Violation } from './codes.ts';
+import { decodeFlattened } from './form.ts';
+import { getProfile, LATER_PARAMETERS, type ProfileName } from './profiles.ts';
+import { KNOWN_REGIONS, regionFromZone } from './regions.ts';
+import { CROSS_FIELD_RULES } from './rules.ts';
+import { childSchema, memberNames, type RunInstancesRequest, type SchemaNode, schemaFor } from './schema.ts';
+import { suggestName } from './suggest.ts';
+
+/** Tencent common parameters a caller may send beside the business ones (reference §2). */
+export const API_ACTION = 'RunInstances';
+export const API_VERSION = '2017-03-12';
+const COMMON_PARAMETERS = ['Action', 'Version', 'Region'] as const;
+
+export type ValidationResult =
+  | { ok: true; region: string; request: RunInstancesRequest }
+  | { ok: false; errors: Violation[] };
+
+export interface ValidateOptions {
+  profile: ProfileName;
+  /** For ActionTimer's "more than 5 minutes ahead"; defaults to the current time. */
+  now?: Date;
+}
+
+const DEFAULT_CODES: Readonly<Record<string, TencentCode>> = {
+  invalid_type: CODES.invalidParameter,
+  invalid_value: CODES.invalidValue,
+  invalid_format: CODES.invalidValue,
+  'too_big:number': CODES.range,
+  'too_small:number': CODES.range,
+  'too_big:array': CODES.limitExceeded,
+  'too_small:array': CODES.invalidValue,
+  'too_big:string': CODES.invalidValue,
+  'too_small:string': CODES.invalidValue,
+};
+
+const EXPECTED: Readonly<Record<string, string>> = {
+  number: 'an integer',
+  int: 'an integer',
+  string: 'a string',
+  boolean: 'a boolean (true or false)',
+  object: 'an object',
+  array: 'an array',
+};
+
+function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let node = root;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, key)) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+function schemaAt(root: SchemaNode, path: ReadonlyArray<PropertyKey>): SchemaNode | undefined {
+  let node: SchemaNode | undefined = root;
+  for (const key of path) node = childSchema(node, typeof key === 'number' ? key : String(key));
+  return node;
+}
+
+const dotted = (path: ReadonlyArray<PropertyKey>) => path.map(String).join('.');
+const normalised = (path: ReadonlyArray<PropertyKey>) => path.map((k) => (typeof k === 'number' ? 'N' : String(k))).join('.');
+
+function describe(issue: z.core.$ZodIssue, value: unknown): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return value === undefined ? 'is required' : `must be ${EXPECTED[issue.expected] ?? issue.expected}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')} (got ${JSON.stringify(value)})`;
+    case 'too_big':
+      if (issue.origin === 'array') return `accepts at most ${issue.maximum} item${issue.maximum === 1 ? '' : 's'}`;
+      if (issue.origin === 'string') return `must be at most ${issue.maximum} characters`;
+      return `must be at most ${issue.maximum} (got ${JSON.stringify(value)})`;
+    case 'too_small':
+      if (issue.origin === 'array') return 'must not be empty';
+      if (issue.origin === 'string') return 'must not be empty';
+      return `must be at least ${issue.minimum} (got ${JSON.stringify(value)})`;
+    case 'invalid_format':
+      return 'has an invalid format';
+    default:
+      return issue.message;
+  }
+}
+
+function unknownKeyViolations(
+  issue: z.core.$ZodIssueUnrecognizedKeys,
+  schema: SchemaNode,
+  profile: ProfileName,
+): Violation[] {
+  const known = memberNames(schemaAt(schema, issue.path));
+  return issue.keys.map((key) => {
+    const path = [...issue.path, key];
+    const param = dotted(path);
+    const since = LATER_PARAMETERS.get(normalised(path));
+    let message = 'is not a RunInstances parameter';
+    if (since && !getProfile(profile).laterParametersKnown) {
+      message = `is not part of the ${profile} RunInstances API (added ${since}); set VALIDATION_PROFILE=current to use it`;
+    } else {
+      const hint = suggestName(key, known);
+      if (hint) message += `; did you mean ${dotted([...issue.path, hint])}?`;
+    }
+    return { param, code: CODES.unknownParameter, message };
+  });
+}
+
+function issueViolations(issues: readonly z.core.$ZodIssue[], input: unknown, schema: SchemaNode, profile: ProfileName) {
+  const out: Violation[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      out.push(...unknownKeyViolations(issue, schema, profile));
+      continue;
+    }
+    const value = valueAt(input, issue.path);
+    const param = dotted(issue.path);
+    let code: TencentCode | undefined;
+    if (issue.code === 'custom') code = (issue.params as { code?: TencentCode } | undefined)?.code;
+    else if (issue.code === 'invalid_type' && value === undefined) code = CODES.missing;
+    else if (issue.code === 'too_big' || issue.code === 'too_small') code = DEFAULT_CODES[`${issue.code}:${issue.origin}`];
+    else code = DEFAULT_CODES[issue.code];
+    out.push({ param, code: code ?? CODES.invalidValue, message: describe(issue, value) });
+  }
+  return out;
+}
+
+function commonParameterViolations(input: Record<string, unknown>, zoneRegion: string | undefined): Violation[] {
+  const out: Violation[] = [];
+  if (input.Action !== undefined && input.Action !== API_ACTION) {
+    out.push({ param: 'Action', code: CODES.invalidAction, message: `must be ${API_ACTION} (got ${JSON.stringify(input.Action)})` });
+  }
+  if (input.Version !== undefined && input.Version !== API_VERSION) {
+    out.push({ param: 'Version', code: CODES.noSuchVersion, message: `must be ${API_VERSION} (got ${JSON.stringify(input.Version)})` });
+  }
+  if (input.Region !== undefined) {
+    if (typeof input.Region !== 'string') {
+      out.push({ param: 'Region', code: CODES.invalidParameter, message: 'must be a string' });
+    } else if (!KNOWN_REGIONS.has(input.Region)) {
+      out.push({ param: 'Region', code: CODES.invalidValue, message: `${input.Region} is not a known CVM region` });
+    } else if (zoneRegion !== undefined && zoneRegion !== input.Region) {
+      out.push({
+        param: 'Region',
+        code: CODES.zoneMismatchRegion,
+        message: `is ${input.Region}, but Placement.Zone is in ${zoneRegion}`,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Validates a RunInstances request (Tencent API 3.0 shape, common parameters Action/Version/Region allowed)
+ * against one profile. Reports every violation with Tencent's dotted parameter and error code; on success
+ * returns the region (from Placement.Zone) and the business parameters.
+ */
+export function validateRunInstances(input: unknown, options: ValidateOptions): ValidationResult {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { ok: false, errors: [{ param: '(body)', code: CODES.invalidParameter, message: 'must be a JSON object of RunInstances parameters' }] };
+  }
+  const raw = input as Record<string, unknown>;
+  const business: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (!(COMMON_PARAMETERS as readonly string[]).includes(key)) business[key] = value;
+  }
+  const profile = getProfile(options.profile);
+  const schema = schemaFor(options.profile);
+  const parsed = schema.safeParse(business);
+  const errors = parsed.success ? [] : issueViolations(parsed.error.issues, business, schema, options.profile);
+
+  const zone = valueAt(business, ['Placement', 'Zone']);
+  let region = typeof zone === 'string' ? regionFromZone(zone) : undefined;
+  if (region !== undefined && !KNOWN_REGIONS.has(region)) {
+    errors.push({ param: 'Placement.Zone', code: CODES.zoneMismatchRegion, message: `${zone} is not in a known CVM region` });
+    region = undefined;
+  }
+  errors.push(...commonParameterViolations(raw, region));
+  const context = { request: business, profile, now: options.now ?? new Date() };
+  for (const rule of CROSS_FIELD_RULES) errors.push(...rule(context));
+
+  if (errors.length > 0 || !parsed.success) return { ok: false, errors: dedupe(errors) };
+  // With a LaunchTemplate and no Placement, the region can only come from the Region parameter.
+  const resolved = region ?? (typeof raw.Region === 'string' ? raw.Region : undefined);
+  if (resolved === undefined) {
+    return { ok: false, errors: [{ param: 'Region', code: CODES.missing, message: 'is required when Placement.Zone is not given' }] };
+  }
+  return { ok: true, region: resolved, request: parsed.data };
+}
+
+/** Validates a flattened form body (`Placement.Zone=…&DataDisks.0.DiskSize=…`) the same way. */
+export function validateFlattenedRunInstances(body: string, options: ValidateOptions): ValidationResult {
+  const decoded = decodeFlattened(body, schemaFor(options.profile));
+  return decoded.ok ? validateRunInstances(decoded.value, options) : decoded;
+}
+
+function dedupe(errors: Violation[]): Violation[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.param}\u0000${e.code}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
