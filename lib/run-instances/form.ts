@@ -20,7 +20,10 @@ const INDEX = /^(?:0|[1-9]\d*)$/;
 const INTEGER = /^-?(?:0|[1-9]\d*)$/;
 const BOOLEANS: Readonly<Record<string, boolean>> = { TRUE: true, true: true, FALSE: false, false: false };
 
-type Node = { kind: 'leaf'; value: string } | { kind: 'object'; members: Map<string, Node> } | { kind: 'array'; items: Map<number, Node> };
+type Node =
+  | { kind: 'leaf'; value: string }
+  | { kind: 'object'; members: Map<string, Node> }
+  | { kind: 'array'; items: Node[] };
 
 export type DecodeResult = { ok: true; value: Record<string, unknown> } | { ok: false; errors: Violation[] };
 
@@ -34,45 +37,66 @@ function countPairs(body: string): number {
   return pairs;
 }
 
+const prefixOf = (segments: string[], end: number) => segments.slice(0, end).join('.');
+
+function isDigits(segment: string): boolean {
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return segment.length > 0;
+}
+
 /** Inserts one key into the tree; returns a violation when the key is malformed or collides with another. */
 function insert(root: Node & { kind: 'object' }, key: string, value: string): Violation | undefined {
   const segments = key.split('.');
-  if (segments.length > FORM_LIMITS.maxDepth) return fail(key, `nests deeper than ${FORM_LIMITS.maxDepth} levels`);
+  if (segments.length > FORM_LIMITS.maxDepth)
+    return fail(key, `nests deeper than ${FORM_LIMITS.maxDepth} levels`);
   let node: Node = root;
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i] as string;
     const last = i === segments.length - 1;
     if (segment === '') return fail(key, 'has an empty segment');
     if (FORBIDDEN_SEGMENTS.has(segment)) return fail(key, `uses the reserved name "${segment}"`);
-    const isIndex = /^\d+$/.test(segment);
+    const isIndex = isDigits(segment);
     if (isIndex && !INDEX.test(segment)) return fail(key, `has the index "${segment}" with a leading zero`);
-    if (isIndex && Number(segment) > FORM_LIMITS.maxIndex) return fail(key, `has an index above ${FORM_LIMITS.maxIndex}`);
+    if (isIndex && Number(segment) > FORM_LIMITS.maxIndex)
+      return fail(key, `has an index above ${FORM_LIMITS.maxIndex}`);
     if (i === 0 && isIndex) return fail(key, 'starts with an array index');
-    const prefix = segments.slice(0, i).join('.');
-    if (node.kind === 'leaf') return fail(key, `extends ${prefix}, which is given a value of its own`);
+    if (node.kind === 'leaf')
+      return fail(key, `extends ${prefixOf(segments, i)}, which is given a value of its own`);
     if ((node.kind === 'array') !== isIndex) {
-      return fail(key, `mixes array indexes and member names under ${prefix}`);
+      return fail(key, `mixes array indexes and member names under ${prefixOf(segments, i)}`);
     }
-    const children: Map<string | number, Node> = node.kind === 'array' ? node.items : node.members;
-    const childKey = isIndex ? Number(segment) : segment;
-    let child = children.get(childKey);
+    const index = isIndex ? Number(segment) : -1;
+    let child = node.kind === 'array' ? node.items[index] : node.members.get(segment);
     if (last) {
-      if (child) return fail(key, child.kind === 'leaf' ? 'is given more than once' : 'is given a value and members');
-      children.set(childKey, { kind: 'leaf', value });
-      return undefined;
+      if (child)
+        return fail(key, child.kind === 'leaf' ? 'is given more than once' : 'is given a value and members');
+      child = { kind: 'leaf', value };
+    } else if (!child) {
+      child = isDigits(segments[i + 1] as string)
+        ? { kind: 'array', items: [] }
+        : { kind: 'object', members: new Map() };
+    } else {
+      node = child;
+      continue;
     }
-    if (!child) {
-      const nextIsIndex = /^\d+$/.test(segments[i + 1] as string);
-      child = nextIsIndex ? { kind: 'array', items: new Map() } : { kind: 'object', members: new Map() };
-      children.set(childKey, child);
-    }
+    if (node.kind === 'array') node.items[index] = child;
+    else node.members.set(segment, child);
+    if (last) return undefined;
     node = child;
   }
   return undefined;
 }
 
 /** Turns the tree into plain values, coercing leaves by the schema's types; reports gaps in array indexes. */
-function materialise(node: Node, schema: SchemaNode | undefined, path: string, errors: Violation[]): unknown {
+function materialise(
+  node: Node,
+  schema: SchemaNode | undefined,
+  path: string[],
+  errors: Violation[],
+): unknown {
   if (node.kind === 'leaf') {
     const kind = leafKind(schema);
     if (kind === 'number' && INTEGER.test(node.value)) return Number(node.value);
@@ -81,23 +105,27 @@ function materialise(node: Node, schema: SchemaNode | undefined, path: string, e
   }
   if (node.kind === 'array') {
     const out: unknown[] = [];
-    for (let i = 0; i < node.items.size; i++) {
-      const item = node.items.get(i);
+    for (let i = 0; i < node.items.length; i++) {
+      const item = node.items[i];
       if (!item) {
-        errors.push(fail(`${path}.${i}`, `is missing: indexes of ${path} must run from 0 without gaps`));
+        const name = path.join('.');
+        errors.push(fail(`${name}.${i}`, `is missing: indexes of ${name} must run from 0 without gaps`));
         return out;
       }
-      out.push(materialise(item, childSchema(schema, i), `${path}.${i}`, errors));
+      path.push(String(i));
+      out.push(materialise(item, childSchema(schema, i), path, errors));
+      path.pop();
     }
     return out;
   }
-  // Object.fromEntries defines own properties, so even a key named like a prototype member stays data.
-  return Object.fromEntries(
-    [...node.members].map(([key, child]) => [
-      key,
-      materialise(child, childSchema(schema, key), path ? `${path}.${key}` : key, errors),
-    ]),
-  );
+  // Plain assignment is safe: insert() has refused __proto__, constructor and prototype segments.
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of node.members) {
+    path.push(key);
+    out[key] = materialise(child, childSchema(schema, key), path, errors);
+    path.pop();
+  }
+  return out;
 }
 
 /**
@@ -108,7 +136,10 @@ export function decodeFlattened(body: string | URLSearchParams, schema?: SchemaN
   const text = typeof body === 'string' ? body : body.toString();
   const pairs = countPairs(text);
   if (pairs > FORM_LIMITS.maxPairs) {
-    return { ok: false, errors: [fail('(body)', `has ${pairs} parameters; at most ${FORM_LIMITS.maxPairs} are accepted`)] };
+    return {
+      ok: false,
+      errors: [fail('(body)', `has ${pairs} parameters; at most ${FORM_LIMITS.maxPairs} are accepted`)],
+    };
   }
   const root: Node & { kind: 'object' } = { kind: 'object', members: new Map() };
   const errors: Violation[] = [];
@@ -120,7 +151,7 @@ export function decodeFlattened(body: string | URLSearchParams, schema?: SchemaN
     const error = insert(root, key, value);
     if (error) errors.push(error);
   }
-  const value = materialise(root, schema, '', errors) as Record<string, unknown>;
+  const value = materialise(root, schema, [], errors) as Record<string, unknown>;
   return errors.length ? { ok: false, errors } : { ok: true, value };
 }
 
@@ -134,10 +165,15 @@ export function flattenParams(value: Record<string, unknown>): Array<[string, st
   const walk = (node: unknown, prefix: string): void => {
     if (node === null || node === undefined) return;
     if (Array.isArray(node)) {
-      node.forEach((item, i) => walk(item, `${prefix}.${i}`));
+      for (let i = 0; i < node.length; i++) walk(node[i], `${prefix}.${i}`);
     } else if (typeof node === 'object') {
       for (const [key, child] of Object.entries(node)) walk(child, prefix ? `${prefix}.${key}` : key);
-    } else if (typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean' || typeof node === 'bigint') {
+    } else if (
+      typeof node === 'string' ||
+      typeof node === 'number' ||
+      typeof node === 'boolean' ||
+      typeof node === 'bigint'
+    ) {
       pairs.push([prefix, String(node)]);
     }
   };
@@ -152,5 +188,8 @@ export function encodeForm(pairs: ReadonlyArray<readonly [string, string]>): str
 
 /** RFC 3986 percent-encoding (upper-case hex, UTF-8), as Tencent's v1 signing expects on the wire. */
 export function encodeRfc3986(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }

@@ -19,17 +19,20 @@ export const LIMITS = {
   laterParametersKnown: {
     'seed-2017': false,
     current: true,
-    source: 'Parameters first seen after the 2017 document are UnknownParameter there (reference §5.1 "2017" column)',
+    source:
+      'Parameters first seen after the 2017 document are UnknownParameter there (reference §5.1 "2017" column)',
   } satisfies Row<boolean>,
   instanceCountMax: {
     'seed-2017': 100,
     current: 500,
-    source: '2017 doc: [1, 100]; CN doc since 2023-03-28: [1, 500] for PREPAID and POSTPAID_BY_HOUR (reference §5.1, §12)',
+    source:
+      '2017 doc: [1, 100]; CN doc since 2023-03-28: [1, 500] for PREPAID and POSTPAID_BY_HOUR (reference §5.1, §12)',
   } satisfies Row<number>,
   instanceNameMax: {
     'seed-2017': { max: 60, unit: 'bytes' },
     current: { max: 128, unit: 'characters' },
-    source: '2017 doc: at most 60 bytes; param doc since 2025-01: 128 characters including pattern text (reference §5.1)',
+    source:
+      '2017 doc: at most 60 bytes; param doc since 2025-01: 128 characters including pattern text (reference §5.1)',
   } satisfies Row<{ max: number; unit: 'bytes' | 'characters' }>,
   dataDisks: {
     'seed-2017': { total: 1, local: 1, cloud: 1 },
@@ -39,17 +42,20 @@ export const LIMITS = {
   securityGroupsMax: {
     'seed-2017': 1,
     current: Number.POSITIVE_INFINITY,
-    source: '2017 doc: only one security group; current doc states no count limit (reference §5.1, open question 5)',
+    source:
+      '2017 doc: only one security group; current doc states no count limit (reference §5.1, open question 5)',
   } satisfies Row<number>,
   fixedPrivateIps: {
     'seed-2017': { rule: 'forces-single-instance', max: 1 },
     current: { rule: 'one-per-instance', max: 20 },
-    source: '2017 doc: a VPC IP forces InstanceCount 1; now: count must equal InstanceCount and be <= 20 (fact 8)',
+    source:
+      '2017 doc: a VPC IP forces InstanceCount 1; now: count must equal InstanceCount and be <= 20 (fact 8)',
   } satisfies Row<{ rule: 'forces-single-instance' | 'one-per-instance'; max: number }>,
   chargeTypes: {
     'seed-2017': ['PREPAID', 'POSTPAID_BY_HOUR'],
     current: ['PREPAID', 'POSTPAID_BY_HOUR', 'CDHPAID', 'SPOTPAID', 'CDCPAID'],
-    source: '2017 doc: PREPAID, POSTPAID_BY_HOUR; CN doc today adds CDHPAID, SPOTPAID, CDCPAID (reference §5.1)',
+    source:
+      '2017 doc: PREPAID, POSTPAID_BY_HOUR; CN doc today adds CDHPAID, SPOTPAID, CDCPAID (reference §5.1)',
   } satisfies Row<readonly string[]>,
   periods: {
     'seed-2017': MONTHS_TO_36,
@@ -69,17 +75,29 @@ export const LIMITS = {
   dataDiskTypes: {
     'seed-2017': SEED_DISK_TYPES,
     current: [...SEED_DISK_TYPES, 'CLOUD_BSSD', 'CLOUD_HSSD', 'CLOUD_TSSD'],
-    source: 'DataDisk.DiskType (reference §5.2); LOCAL_NVME and LOCAL_PRO are implied by the type and cannot be chosen',
+    source:
+      'DataDisk.DiskType (reference §5.2); LOCAL_NVME and LOCAL_PRO are implied by the type and cannot be chosen',
   } satisfies Row<readonly string[]>,
   internetChargeTypes: {
-    'seed-2017': ['BANDWIDTH_PREPAID', 'TRAFFIC_POSTPAID_BY_HOUR', 'BANDWIDTH_POSTPAID_BY_HOUR', 'BANDWIDTH_PACKAGE'],
-    current: ['BANDWIDTH_PREPAID', 'TRAFFIC_POSTPAID_BY_HOUR', 'BANDWIDTH_POSTPAID_BY_HOUR', 'BANDWIDTH_PACKAGE'],
+    'seed-2017': [
+      'BANDWIDTH_PREPAID',
+      'TRAFFIC_POSTPAID_BY_HOUR',
+      'BANDWIDTH_POSTPAID_BY_HOUR',
+      'BANDWIDTH_PACKAGE',
+    ],
+    current: [
+      'BANDWIDTH_PREPAID',
+      'TRAFFIC_POSTPAID_BY_HOUR',
+      'BANDWIDTH_POSTPAID_BY_HOUR',
+      'BANDWIDTH_PACKAGE',
+    ],
     source: 'InternetAccessible.InternetChargeType (reference §5.2)',
   } satisfies Row<readonly string[]>,
   bandwidthOutMax: {
     'seed-2017': 2000,
     current: 2000,
-    source: 'Widest documented per-instance cap (bandwidth package, 2000 Mbps); the exact range is per type and region (reference §5.2)',
+    source:
+      'Widest documented per-instance cap (bandwidth package, 2000 Mbps); the exact range is per type and region (reference §5.2)',
   } satisfies Row<number>,
   password: {
     'seed-2017': { min: 8, max: 30, classes: 'letters-digits-special', minClasses: 2 },
@@ -92,7 +110,8 @@ export const LIMITS = {
   keepImageLoginValues: {
     'seed-2017': ['TRUE', 'FALSE', 'true', 'false'],
     current: ['TRUE', 'FALSE', 'true', 'false'],
-    source: 'KeepImageLogin is a string: "true"/"false" in docs, "TRUE"/"FALSE" in 2018 text and Terraform (fact 9)',
+    source:
+      'KeepImageLogin is a string: "true"/"false" in docs, "TRUE"/"FALSE" in 2018 text and Terraform (fact 9)',
   } satisfies Row<readonly string[]>,
 } as const;
 

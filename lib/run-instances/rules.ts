@@ -18,7 +18,11 @@ const obj = (v: unknown): Loose => (isObject(v) ? v : {});
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const int = (v: unknown): number | undefined => (Number.isInteger(v) ? (v as number) : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const violation = (param: string, code: Violation['code'], message: string): Violation => ({ param, code, message });
+const violation = (param: string, code: Violation['code'], message: string): Violation => ({
+  param,
+  code,
+  message,
+});
 
 const LOCAL_DISK = /^LOCAL_/;
 const TRUTHY_STRINGS = new Set(['TRUE', 'true']);
@@ -42,7 +46,13 @@ function duplicates(values: unknown[]): string[] {
 
 const prepaidNeedsChargePrepaid: Rule = ({ request }) =>
   request.InstanceChargeType === 'PREPAID' && request.InstanceChargePrepaid === undefined
-    ? [violation('InstanceChargePrepaid', CODES.missing, 'is required when InstanceChargeType is PREPAID (give Period and RenewFlag)')]
+    ? [
+        violation(
+          'InstanceChargePrepaid',
+          CODES.missing,
+          'is required when InstanceChargeType is PREPAID (give Period and RenewFlag)',
+        ),
+      ]
     : [];
 
 const cdhNeedsHosts: Rule = ({ request }) => {
@@ -53,7 +63,13 @@ const cdhNeedsHosts: Rule = ({ request }) => {
   }
   const type = str(request.InstanceType);
   if (type !== undefined && !/^CDH_\d+C\d+G$/.test(type)) {
-    out.push(violation('InstanceType', CODES.instanceTypeMalformed, 'must be CDH_<n>C<m>G when InstanceChargeType is CDHPAID'));
+    out.push(
+      violation(
+        'InstanceType',
+        CODES.instanceTypeMalformed,
+        'must be CDH_<n>C<m>G when InstanceChargeType is CDHPAID',
+      ),
+    );
   }
   return out;
 };
@@ -61,8 +77,10 @@ const cdhNeedsHosts: Rule = ({ request }) => {
 const templateOrPlacementAndImage: Rule = ({ request }) => {
   if (obj(request.LaunchTemplate).LaunchTemplateId !== undefined) return [];
   const out: Violation[] = [];
-  if (request.Placement === undefined) out.push(violation('Placement', CODES.missing, 'is required (unless a LaunchTemplate is given)'));
-  if (request.ImageId === undefined) out.push(violation('ImageId', CODES.missing, 'is required (unless a LaunchTemplate is given)'));
+  if (request.Placement === undefined)
+    out.push(violation('Placement', CODES.missing, 'is required (unless a LaunchTemplate is given)'));
+  if (request.ImageId === undefined)
+    out.push(violation('ImageId', CODES.missing, 'is required (unless a LaunchTemplate is given)'));
   return out;
 };
 
@@ -76,7 +94,13 @@ const fixedPrivateIps: Rule = ({ request, profile }) => {
     out.push(violation(param, CODES.combination, `forces InstanceCount to be 1 (got ${count})`));
   }
   if (profile.fixedPrivateIps.rule === 'one-per-instance' && ips.length !== count) {
-    out.push(violation(param, CODES.combination, `must hold one address per instance: ${ips.length} given for InstanceCount ${count}`));
+    out.push(
+      violation(
+        param,
+        CODES.combination,
+        `must hold one address per instance: ${ips.length} given for InstanceCount ${count}`,
+      ),
+    );
   }
   for (const ip of duplicates(ips)) out.push(violation(param, CODES.duplicate, `lists ${ip} more than once`));
   return out;
@@ -86,12 +110,26 @@ const loginExclusive: Rule = ({ request }) => {
   const login = obj(request.LoginSettings);
   const out: Violation[] = [];
   if (login.Password !== undefined && login.KeyIds !== undefined) {
-    out.push(violation('LoginSettings.KeyIds', CODES.combination, 'cannot be given together with LoginSettings.Password'));
+    out.push(
+      violation(
+        'LoginSettings.KeyIds',
+        CODES.combination,
+        'cannot be given together with LoginSettings.Password',
+      ),
+    );
   }
   const keep = str(login.KeepImageLogin);
-  if (keep !== undefined && TRUTHY_STRINGS.has(keep) && (login.Password !== undefined || login.KeyIds !== undefined)) {
+  if (
+    keep !== undefined &&
+    TRUTHY_STRINGS.has(keep) &&
+    (login.Password !== undefined || login.KeyIds !== undefined)
+  ) {
     out.push(
-      violation('LoginSettings.KeepImageLogin', CODES.conflict, 'cannot be true together with LoginSettings.Password or KeyIds'),
+      violation(
+        'LoginSettings.KeepImageLogin',
+        CODES.conflict,
+        'cannot be true together with LoginSettings.Password or KeyIds',
+      ),
     );
   }
   return out;
@@ -116,23 +154,57 @@ const dataDisks: Rule = ({ request, profile }) => {
   const local = disks.filter((d) => LOCAL_DISK.test(str(d.DiskType) ?? '')).length;
   const cloud = disks.length - local;
   if (local > profile.dataDisks.local) {
-    out.push(violation('DataDisks', CODES.limitExceeded, `holds ${local} local disks; at most ${profile.dataDisks.local} allowed`));
+    out.push(
+      violation(
+        'DataDisks',
+        CODES.limitExceeded,
+        `holds ${local} local disks; at most ${profile.dataDisks.local} allowed`,
+      ),
+    );
   }
   if (cloud > profile.dataDisks.cloud) {
-    out.push(violation('DataDisks', CODES.limitExceeded, `holds ${cloud} cloud disks; at most ${profile.dataDisks.cloud} allowed`));
+    out.push(
+      violation(
+        'DataDisks',
+        CODES.limitExceeded,
+        `holds ${cloud} cloud disks; at most ${profile.dataDisks.cloud} allowed`,
+      ),
+    );
   }
   const postpaid = (str(request.InstanceChargeType) ?? 'POSTPAID_BY_HOUR') === 'POSTPAID_BY_HOUR';
   disks.forEach((disk, i) => {
     const size = int(disk.DiskSize);
     if (size !== undefined && size % 10 !== 0) {
-      out.push(violation(`DataDisks.${i}.DiskSize`, CODES.invalidValue, `must be a multiple of 10 GiB (got ${size})`));
+      out.push(
+        violation(
+          `DataDisks.${i}.DiskSize`,
+          CODES.invalidValue,
+          `must be a multiple of 10 GiB (got ${size})`,
+        ),
+      );
     }
-    if (profile.laterParametersKnown && disk.DiskType === 'CLOUD_SSD' && size !== undefined && size > 0 && size < 100) {
-      out.push(violation(`DataDisks.${i}.DiskSize`, CODES.cloudSsdTooSmall, `must be at least 100 GiB for CLOUD_SSD (got ${size})`));
+    if (
+      profile.laterParametersKnown &&
+      disk.DiskType === 'CLOUD_SSD' &&
+      size !== undefined &&
+      size > 0 &&
+      size < 100
+    ) {
+      out.push(
+        violation(
+          `DataDisks.${i}.DiskSize`,
+          CODES.cloudSsdTooSmall,
+          `must be at least 100 GiB for CLOUD_SSD (got ${size})`,
+        ),
+      );
     }
     if (disk.DeleteWithInstance === true && !postpaid) {
       out.push(
-        violation(`DataDisks.${i}.DeleteWithInstance`, CODES.combination, 'can be true only for POSTPAID_BY_HOUR instances'),
+        violation(
+          `DataDisks.${i}.DeleteWithInstance`,
+          CODES.combination,
+          'can be true only for POSTPAID_BY_HOUR instances',
+        ),
       );
     }
   });
@@ -176,7 +248,9 @@ const noDuplicateIds: Rule = ({ request }) => {
   arr(request.TagSpecification).forEach((spec, i) => {
     const keys = arr(obj(spec).Tags).map((t) => obj(t).Key);
     for (const key of duplicates(keys)) {
-      out.push(violation(`TagSpecification.${i}.Tags`, CODES.duplicateTags, `sets the tag ${key} more than once`));
+      out.push(
+        violation(`TagSpecification.${i}.Tags`, CODES.duplicateTags, `sets the tag ${key} more than once`),
+      );
     }
   });
   return out;

@@ -31,7 +31,9 @@ const nonNegativeInt = () => z.int().check(z.minimum(0));
 const positiveInt = () => z.int().check(z.minimum(1));
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
 const list = <T extends z.ZodMiniType>(item: T, max = Number.POSITIVE_INFINITY) =>
-  Number.isFinite(max) ? z.array(item).check(z.minLength(1), z.maxLength(max)) : z.array(item).check(z.minLength(1));
+  Number.isFinite(max)
+    ? z.array(item).check(z.minLength(1), z.maxLength(max))
+    : z.array(item).check(z.minLength(1));
 const enabled = () => z.strictObject({ Enabled: z.optional(z.boolean()) });
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
@@ -46,7 +48,10 @@ const HOST_NAME_BODY = /^[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)*$/;
 const UTF8 = new TextEncoder();
 
 /** Counts the character classes of a password; undefined when it holds a character outside the allowed set. */
-function passwordClasses(password: string, classes: ValidationProfile['password']['classes']): number | undefined {
+function passwordClasses(
+  password: string,
+  classes: ValidationProfile['password']['classes'],
+): number | undefined {
   let lower = false;
   let upper = false;
   let digit = false;
@@ -58,13 +63,17 @@ function passwordClasses(password: string, classes: ValidationProfile['password'
     else if (PASSWORD_SPECIALS.includes(ch)) special = true;
     else return undefined;
   }
-  const letters = classes === 'letters-digits-special' ? Number(lower || upper) : Number(lower) + Number(upper);
+  const letters =
+    classes === 'letters-digits-special' ? Number(lower || upper) : Number(lower) + Number(upper);
   return letters + Number(digit) + Number(special);
 }
 
 function passwordSchema(p: ValidationProfile) {
   const { min, max, minClasses, classes } = p.password;
-  const kinds = classes === 'letters-digits-special' ? 'letters, digits, special characters' : 'lower-case, upper-case, digits, special characters';
+  const kinds =
+    classes === 'letters-digits-special'
+      ? 'letters, digits, special characters'
+      : 'lower-case, upper-case, digits, special characters';
   const message = `must be ${min}-${max} characters from letters, digits and ${PASSWORD_SPECIALS}, using at least ${minClasses} of: ${kinds}`;
   return z.string().check(
     rule<string>(
@@ -84,17 +93,21 @@ function instanceNameSchema(p: ValidationProfile) {
   const measure = unit === 'bytes' ? (v: string) => UTF8.encode(v).length : (v: string) => [...v].length;
   return z
     .string()
-    .check(rule<string>((v) => measure(v) <= max, CODES.instanceNameTooLong, `must be at most ${max} ${unit}`));
+    .check(
+      rule<string>((v) => measure(v) <= max, CODES.instanceNameTooLong, `must be at most ${max} ${unit}`),
+    );
 }
 
 /** Linux/other HostName rules (reference §5.3); the OS is not known before the image is looked up. */
-const hostName = z.string().check(
-  rule<string>(
-    (v) => v.length >= 2 && v.length <= 60 && HOST_NAME_BODY.test(v.replace(NAME_PATTERNS, '0')),
-    CODES.illegalHostName,
-    'must be 2-60 characters of dot-separated letters, digits and "-", not starting, ending or doubling "." or "-"',
-  ),
-);
+const hostName = z
+  .string()
+  .check(
+    rule<string>(
+      (v) => v.length >= 2 && v.length <= 60 && HOST_NAME_BODY.test(v.replace(NAME_PATTERNS, '0')),
+      CODES.illegalHostName,
+      'must be 2-60 characters of dot-separated letters, digits and "-", not starting, ending or doubling "." or "-"',
+    ),
+  );
 
 const userData = z.string().check(
   rule<string>((v) => v.length > 0 && BASE64.test(v), CODES.userDataFormat, 'must be base64'),
@@ -113,7 +126,9 @@ const tag = z.strictObject({ Key: z.string().check(z.minLength(1)), Value: z.str
 /** Keeps the fields a profile knows: the seed profile drops parameters newer than 2017. */
 function known<S extends Record<string, z.ZodMiniType>>(p: ValidationProfile, prefix: string, shape: S): S {
   if (p.laterParametersKnown) return shape;
-  return Object.fromEntries(Object.entries(shape).filter(([key]) => !LATER_PARAMETERS.has(prefix + key))) as S;
+  return Object.fromEntries(
+    Object.entries(shape).filter(([key]) => !LATER_PARAMETERS.has(prefix + key)),
+  ) as S;
 }
 
 /** Builds the RunInstances schema (business parameters only) for one validation profile. */
@@ -128,9 +143,15 @@ export function buildRunInstancesSchema(p: ValidationProfile) {
     }),
   );
   const chargePrepaid = z.strictObject({
-    Period: z.int().check(
-      rule<number>((v) => (p.periods as readonly number[]).includes(v), CODES.period, `must be one of ${p.periods.join(', ')} months`),
-    ),
+    Period: z
+      .int()
+      .check(
+        rule<number>(
+          (v) => (p.periods as readonly number[]).includes(v),
+          CODES.period,
+          `must be one of ${p.periods.join(', ')} months`,
+        ),
+      ),
     RenewFlag: z.optional(z.enum(p.renewFlags as unknown as [string, ...string[]])),
   });
   const systemDisk = z.strictObject(
@@ -211,9 +232,15 @@ export function buildRunInstancesSchema(p: ValidationProfile) {
       // were required. The "unless LaunchTemplate" half of the rule lives in rules.ts.
       Placement: required2017 ? placement : z.optional(placement),
       InstanceType: z.optional(
-        matching(INSTANCE_TYPE, CODES.instanceTypeMalformed, 'must be FAMILY.SIZE such as S5.MEDIUM4, or CDH_<n>C<m>G'),
+        matching(
+          INSTANCE_TYPE,
+          CODES.instanceTypeMalformed,
+          'must be FAMILY.SIZE such as S5.MEDIUM4, or CDH_<n>C<m>G',
+        ),
       ),
-      ImageId: required2017 ? resourceId('img', CODES.imageIdMalformed) : z.optional(resourceId('img', CODES.imageIdMalformed)),
+      ImageId: required2017
+        ? resourceId('img', CODES.imageIdMalformed)
+        : z.optional(resourceId('img', CODES.imageIdMalformed)),
       SystemDisk: z.optional(systemDisk),
       DataDisks: z.optional(list(dataDisk, p.dataDisks.total)),
       VirtualPrivateCloud: z.optional(vpc),
@@ -229,7 +256,11 @@ export function buildRunInstancesSchema(p: ValidationProfile) {
       ActionTimer: z.optional(
         z.strictObject({
           TimerAction: oneOf(['TerminateInstances']),
-          ActionTime: matching(ISO_UTC, CODES.timeFormat, 'must be an ISO 8601 UTC time YYYY-MM-DDThh:mm:ssZ'),
+          ActionTime: matching(
+            ISO_UTC,
+            CODES.timeFormat,
+            'must be an ISO 8601 UTC time YYYY-MM-DDThh:mm:ssZ',
+          ),
         }),
       ),
       DisasterRecoverGroupIds: z.optional(list(resourceId('ps'), 1)),
@@ -271,7 +302,11 @@ export function buildRunInstancesSchema(p: ValidationProfile) {
         }),
       ),
       CamRoleName: z.optional(
-        matching(/^[A-Za-z0-9+=,.@_-]{1,128}$/, CODES.camRoleNameMalformed, 'may hold only letters, digits and +=,.@_-'),
+        matching(
+          /^[A-Za-z0-9+=,.@_-]{1,128}$/,
+          CODES.camRoleNameMalformed,
+          'may hold only letters, digits and +=,.@_-',
+        ),
       ),
       HpcClusterId: z.optional(z.string().check(z.minLength(1))),
       LaunchTemplate: z.optional(
@@ -318,7 +353,8 @@ interface Def {
 
 function defOf(node: SchemaNode): Def {
   let def = (node as unknown as { _zod: { def: Def } })._zod.def;
-  while (def.type === 'optional' && def.innerType) def = (def.innerType as unknown as { _zod: { def: Def } })._zod.def;
+  while (def.type === 'optional' && def.innerType)
+    def = (def.innerType as unknown as { _zod: { def: Def } })._zod.def;
   return def;
 }
 
@@ -333,7 +369,8 @@ export function leafKind(node: SchemaNode | undefined): 'number' | 'boolean' | '
 export function childSchema(node: SchemaNode | undefined, key: string | number): SchemaNode | undefined {
   if (!node) return undefined;
   const def = defOf(node);
-  if (def.type === 'object' && typeof key === 'string') return Object.hasOwn(def.shape ?? {}, key) ? def.shape?.[key] : undefined;
+  if (def.type === 'object' && typeof key === 'string')
+    return Object.hasOwn(def.shape ?? {}, key) ? def.shape?.[key] : undefined;
   if (def.type === 'array' && typeof key === 'number') return def.element;
   return undefined;
 }

@@ -59,7 +59,8 @@ function schemaAt(root: SchemaNode, path: ReadonlyArray<PropertyKey>): SchemaNod
 }
 
 const dotted = (path: ReadonlyArray<PropertyKey>) => path.map(String).join('.');
-const normalised = (path: ReadonlyArray<PropertyKey>) => path.map((k) => (typeof k === 'number' ? 'N' : String(k))).join('.');
+const normalised = (path: ReadonlyArray<PropertyKey>) =>
+  path.map((k) => (typeof k === 'number' ? 'N' : String(k))).join('.');
 
 function describe(issue: z.core.$ZodIssue, value: unknown): string {
   switch (issue.code) {
@@ -68,7 +69,8 @@ function describe(issue: z.core.$ZodIssue, value: unknown): string {
     case 'invalid_value':
       return `must be one of ${issue.values.map(String).join(', ')} (got ${JSON.stringify(value)})`;
     case 'too_big':
-      if (issue.origin === 'array') return `accepts at most ${issue.maximum} item${issue.maximum === 1 ? '' : 's'}`;
+      if (issue.origin === 'array')
+        return `accepts at most ${issue.maximum} item${issue.maximum === 1 ? '' : 's'}`;
       if (issue.origin === 'string') return `must be at most ${issue.maximum} characters`;
       return `must be at most ${issue.maximum} (got ${JSON.stringify(value)})`;
     case 'too_small':
@@ -103,7 +105,12 @@ function unknownKeyViolations(
   });
 }
 
-function issueViolations(issues: readonly z.core.$ZodIssue[], input: unknown, schema: SchemaNode, profile: ProfileName) {
+function issueViolations(
+  issues: readonly z.core.$ZodIssue[],
+  input: unknown,
+  schema: SchemaNode,
+  profile: ProfileName,
+) {
   const out: Violation[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
@@ -115,26 +122,42 @@ function issueViolations(issues: readonly z.core.$ZodIssue[], input: unknown, sc
     let code: TencentCode | undefined;
     if (issue.code === 'custom') code = (issue.params as { code?: TencentCode } | undefined)?.code;
     else if (issue.code === 'invalid_type' && value === undefined) code = CODES.missing;
-    else if (issue.code === 'too_big' || issue.code === 'too_small') code = DEFAULT_CODES[`${issue.code}:${issue.origin}`];
+    else if (issue.code === 'too_big' || issue.code === 'too_small')
+      code = DEFAULT_CODES[`${issue.code}:${issue.origin}`];
     else code = DEFAULT_CODES[issue.code];
     out.push({ param, code: code ?? CODES.invalidValue, message: describe(issue, value) });
   }
   return out;
 }
 
-function commonParameterViolations(input: Record<string, unknown>, zoneRegion: string | undefined): Violation[] {
+function commonParameterViolations(
+  input: Record<string, unknown>,
+  zoneRegion: string | undefined,
+): Violation[] {
   const out: Violation[] = [];
   if (input.Action !== undefined && input.Action !== API_ACTION) {
-    out.push({ param: 'Action', code: CODES.invalidAction, message: `must be ${API_ACTION} (got ${JSON.stringify(input.Action)})` });
+    out.push({
+      param: 'Action',
+      code: CODES.invalidAction,
+      message: `must be ${API_ACTION} (got ${JSON.stringify(input.Action)})`,
+    });
   }
   if (input.Version !== undefined && input.Version !== API_VERSION) {
-    out.push({ param: 'Version', code: CODES.noSuchVersion, message: `must be ${API_VERSION} (got ${JSON.stringify(input.Version)})` });
+    out.push({
+      param: 'Version',
+      code: CODES.noSuchVersion,
+      message: `must be ${API_VERSION} (got ${JSON.stringify(input.Version)})`,
+    });
   }
   if (input.Region !== undefined) {
     if (typeof input.Region !== 'string') {
       out.push({ param: 'Region', code: CODES.invalidParameter, message: 'must be a string' });
     } else if (!KNOWN_REGIONS.has(input.Region)) {
-      out.push({ param: 'Region', code: CODES.invalidValue, message: `${input.Region} is not a known CVM region` });
+      out.push({
+        param: 'Region',
+        code: CODES.invalidValue,
+        message: `${input.Region} is not a known CVM region`,
+      });
     } else if (zoneRegion !== undefined && zoneRegion !== input.Region) {
       out.push({
         param: 'Region',
@@ -153,7 +176,16 @@ function commonParameterViolations(input: Record<string, unknown>, zoneRegion: s
  */
 export function validateRunInstances(input: unknown, options: ValidateOptions): ValidationResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return { ok: false, errors: [{ param: '(body)', code: CODES.invalidParameter, message: 'must be a JSON object of RunInstances parameters' }] };
+    return {
+      ok: false,
+      errors: [
+        {
+          param: '(body)',
+          code: CODES.invalidParameter,
+          message: 'must be a JSON object of RunInstances parameters',
+        },
+      ],
+    };
   }
   const raw = input as Record<string, unknown>;
   const business: Record<string, unknown> = {};
@@ -163,12 +195,18 @@ export function validateRunInstances(input: unknown, options: ValidateOptions): 
   const profile = getProfile(options.profile);
   const schema = schemaFor(options.profile);
   const parsed = schema.safeParse(business);
-  const errors = parsed.success ? [] : issueViolations(parsed.error.issues, business, schema, options.profile);
+  const errors = parsed.success
+    ? []
+    : issueViolations(parsed.error.issues, business, schema, options.profile);
 
   const zone = valueAt(business, ['Placement', 'Zone']);
   let region = typeof zone === 'string' ? regionFromZone(zone) : undefined;
   if (region !== undefined && !KNOWN_REGIONS.has(region)) {
-    errors.push({ param: 'Placement.Zone', code: CODES.zoneMismatchRegion, message: `${zone} is not in a known CVM region` });
+    errors.push({
+      param: 'Placement.Zone',
+      code: CODES.zoneMismatchRegion,
+      message: `${zone} is not in a known CVM region`,
+    });
     region = undefined;
   }
   errors.push(...commonParameterViolations(raw, region));
@@ -179,7 +217,12 @@ export function validateRunInstances(input: unknown, options: ValidateOptions): 
   // With a LaunchTemplate and no Placement, the region can only come from the Region parameter.
   const resolved = region ?? (typeof raw.Region === 'string' ? raw.Region : undefined);
   if (resolved === undefined) {
-    return { ok: false, errors: [{ param: 'Region', code: CODES.missing, message: 'is required when Placement.Zone is not given' }] };
+    return {
+      ok: false,
+      errors: [
+        { param: 'Region', code: CODES.missing, message: 'is required when Placement.Zone is not given' },
+      ],
+    };
   }
   return { ok: true, region: resolved, request: parsed.data };
 }
