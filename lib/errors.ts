@@ -32,3 +32,40 @@ export class ConfigError extends ProvisionerError {
     this.problems = problems;
   }
 }
+
+/** Tencent answered with `Response.Error` (HTTP 200): the call was processed and refused. */
+export class TencentApiError extends ProvisionerError {
+  readonly requestId: string | undefined;
+  readonly retryable: boolean;
+  readonly errorClass: string;
+  constructor(
+    code: string,
+    message: string,
+    details: { requestId: string | undefined; retryable: boolean; errorClass: string },
+  ) {
+    super(code, message);
+    this.requestId = details.requestId;
+    this.retryable = details.retryable;
+    this.errorClass = details.errorClass;
+  }
+}
+
+/**
+ * The call may or may not have taken effect: non-200 status, dropped connection, timeout, unparsable body.
+ * Always retryable with the same ClientToken, and callers must treat RunInstances as "maybe created".
+ */
+export class UnknownOutcomeError extends ProvisionerError {
+  readonly retryable = true;
+  readonly httpStatus: number | undefined;
+  constructor(code: string, message: string, options: { cause?: unknown; httpStatus?: number } = {}) {
+    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
+    this.httpStatus = options.httpStatus;
+  }
+}
+
+/** Tencent credentials could not be obtained (missing, or the secret could not be read). */
+export class CredentialsError extends ProvisionerError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('CredentialsError', message, options);
+  }
+}

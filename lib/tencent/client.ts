@@ -1,0 +1,255 @@
+import type { Dispatcher } from 'undici';
+import { Pool } from 'undici';
+import { ProvisionerError, TencentApiError, UnknownOutcomeError } from '../errors.ts';
+import { encodeForm, flattenParams } from '../run-instances/form.ts';
+import type { CredentialsProvider } from './credentials.ts';
+import { parseEndpoint } from './endpoint.ts';
+import { classifyTencentCode, isRetryableTencentCode } from './error-classes.ts';
+import { signTc3, tc3Date, tc3SigningKey } from './sign-tc3.ts';
+import { signV1, type V1Method } from './sign-v1.ts';
+
+export const SIGN_METHODS = ['TC3-HMAC-SHA256', 'HmacSHA256', 'HmacSHA1'] as const;
+export type SignMethod = (typeof SIGN_METHODS)[number];
+export const CVM_API_VERSION = '2017-03-12';
+/** A call's own deadline when the caller gives none; Lambda callers pass their remaining time instead. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+export interface TencentClientOptions {
+  endpoint: string;
+  signMethod: SignMethod;
+  credentials: CredentialsProvider;
+  /** POST (default) or GET; TC3 POST sends JSON, every other combination the flattened form. */
+  httpMethod?: 'POST' | 'GET';
+  /** Injected in tests (a MockAgent or a loopback Pool); otherwise one keep-alive Pool per origin. */
+  dispatcher?: Dispatcher;
+  now?: () => number;
+  nonce?: () => number;
+  timeoutMs?: number;
+  language?: 'en-US' | 'zh-CN';
+  service?: string;
+  version?: string;
+}
+
+export interface CallOptions {
+  region?: string;
+  signal?: AbortSignal;
+  /** Overrides the client's timeout for this call (e.g. the Lambda's remaining time minus a margin). */
+  timeoutMs?: number;
+}
+
+/** A parsed `Response` object of Tencent API 3.0, RequestId included. */
+export type TencentResponse = Record<string, unknown> & { RequestId?: string };
+
+export interface TencentClient {
+  call(action: string, params: Record<string, unknown>, options?: CallOptions): Promise<TencentResponse>;
+  close(): Promise<void>;
+}
+
+const pools = new Map<string, Pool>();
+
+/** One keep-alive Pool per origin for the process, so warm Lambda invocations reuse connections. */
+export function poolFor(origin: string): Pool {
+  let pool = pools.get(origin);
+  if (!pool) {
+    pool = new Pool(origin, { connections: 32, keepAliveTimeout: 30_000 });
+    pools.set(origin, pool);
+  }
+  return pool;
+}
+
+interface WireRequest {
+  path: string;
+  method: 'POST' | 'GET';
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** Creates a Tencent Cloud API client (CVM by default) over undici. */
+export function createTencentClient(options: TencentClientOptions): TencentClient {
+  const endpoint = parseEndpoint(options.endpoint);
+  const httpMethod = options.httpMethod ?? 'POST';
+  if (options.signMethod === 'TC3-HMAC-SHA256' && endpoint.path !== '/') {
+    throw new ProvisionerError(
+      'InvalidEndpoint',
+      `TC3-HMAC-SHA256 signs the path "/" only; ${endpoint.path} needs a v1 method`,
+    );
+  }
+  const dispatcher = options.dispatcher ?? poolFor(endpoint.origin);
+  const now = options.now ?? Date.now;
+  const nonce = options.nonce ?? (() => 1 + Math.floor(Math.random() * 65_535));
+  const service = options.service ?? 'cvm';
+  const version = options.version ?? CVM_API_VERSION;
+  let keyCache: { secretKey: string; date: string; key: Buffer } | undefined;
+
+  const buildTc3 = async (
+    action: string,
+    params: Record<string, unknown>,
+    region?: string,
+  ): Promise<WireRequest> => {
+    const credentials = await options.credentials();
+    const timestamp = Math.floor(now() / 1000);
+    const date = tc3Date(timestamp);
+    if (!keyCache || keyCache.date !== date || keyCache.secretKey !== credentials.secretKey) {
+      keyCache = {
+        secretKey: credentials.secretKey,
+        date,
+        key: tc3SigningKey(credentials.secretKey, date, service),
+      };
+    }
+    const isGet = httpMethod === 'GET';
+    const contentType = isGet ? 'application/x-www-form-urlencoded' : 'application/json';
+    const body = isGet ? '' : JSON.stringify(params);
+    const query = isGet ? encodeForm(flattenParams(params)) : '';
+    const { authorization } = signTc3(
+      {
+        method: httpMethod,
+        host: endpoint.hostname,
+        query,
+        contentType,
+        payload: body,
+        timestamp,
+        service,
+        secretId: credentials.secretId,
+        secretKey: credentials.secretKey,
+      },
+      keyCache.key,
+    );
+    const headers: Record<string, string> = {
+      authorization,
+      'content-type': contentType,
+      'x-tc-action': action,
+      'x-tc-version': version,
+      'x-tc-timestamp': String(timestamp),
+    };
+    if (region) headers['x-tc-region'] = region;
+    if (options.language) headers['x-tc-language'] = options.language;
+    if (credentials.token) headers['x-tc-token'] = credentials.token;
+    return isGet
+      ? { path: `/?${query}`, method: 'GET', headers }
+      : { path: '/', method: 'POST', headers: { ...headers }, body };
+  };
+
+  const buildV1 = async (
+    action: string,
+    params: Record<string, unknown>,
+    region?: string,
+  ): Promise<WireRequest> => {
+    const credentials = await options.credentials();
+    const pairs: Array<[string, string]> = flattenParams(params);
+    pairs.push(
+      ['Action', action],
+      ['Version', version],
+      ['Timestamp', String(Math.floor(now() / 1000))],
+      ['Nonce', String(nonce())],
+      ['SecretId', credentials.secretId],
+      ['SignatureMethod', options.signMethod],
+    );
+    if (region) pairs.push(['Region', region]);
+    if (credentials.token) pairs.push(['Token', credentials.token]);
+    if (options.language) pairs.push(['Language', options.language]);
+    const signature = signV1({
+      method: httpMethod,
+      host: endpoint.host,
+      path: endpoint.path,
+      params: pairs,
+      secretKey: credentials.secretKey,
+      signatureMethod: options.signMethod as V1Method,
+    });
+    pairs.push(['Signature', signature]);
+    const form = encodeForm(pairs);
+    return httpMethod === 'GET'
+      ? { path: `${endpoint.path}?${form}`, method: 'GET', headers: {} }
+      : {
+          path: endpoint.path,
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: form,
+        };
+  };
+
+  const build = options.signMethod === 'TC3-HMAC-SHA256' ? buildTc3 : buildV1;
+
+  return {
+    async call(action, params, callOptions = {}) {
+      const wire = await build(action, params, callOptions.region);
+      const timeout = AbortSignal.timeout(callOptions.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      const signal = callOptions.signal ? AbortSignal.any([callOptions.signal, timeout]) : timeout;
+      let status: number;
+      let text: string;
+      try {
+        const response = await dispatcher.request({ origin: endpoint.origin, ...wire, signal });
+        status = response.statusCode;
+        text = await response.body.text();
+      } catch (error) {
+        if (signal.aborted) {
+          const why = timeout.aborted ? 'timed out' : 'was aborted';
+          throw new UnknownOutcomeError('RequestTimeout', `${action} ${why} before Tencent answered`, {
+            cause: error,
+          });
+        }
+        throw new UnknownOutcomeError(
+          'ConnectionError',
+          `${action}: the connection failed before an answer`,
+          { cause: error },
+        );
+      }
+      return parseResponse(action, status, text);
+    },
+    async close() {
+      if (!options.dispatcher) {
+        pools.delete(endpoint.origin);
+        await (dispatcher as Pool).close();
+      }
+    },
+  };
+}
+
+/** Turns Tencent's answer into the Response object, a TencentApiError, or an UnknownOutcomeError. */
+export function parseResponse(action: string, status: number, text: string): TencentResponse {
+  if (status !== 200) {
+    throw new UnknownOutcomeError(
+      'HttpStatus',
+      `${action}: HTTP ${status} from the gateway; the outcome is unknown`,
+      {
+        httpStatus: status,
+      },
+    );
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new UnknownOutcomeError('UnparsableResponse', `${action}: the answer is not JSON`, {
+      cause: error,
+    });
+  }
+  const envelope = (body ?? {}) as {
+    Response?: unknown;
+    code?: unknown;
+    message?: unknown;
+    codeDesc?: unknown;
+  };
+  if (typeof envelope.Response === 'object' && envelope.Response !== null) {
+    const response = envelope.Response as TencentResponse & { Error?: { Code?: unknown; Message?: unknown } };
+    if (response.Error) {
+      const code = String(response.Error.Code ?? 'UnknownError');
+      throw new TencentApiError(code, String(response.Error.Message ?? ''), {
+        requestId: typeof response.RequestId === 'string' ? response.RequestId : undefined,
+        retryable: isRetryableTencentCode(code),
+        errorClass: classifyTencentCode(code),
+      });
+    }
+    return response;
+  }
+  // The legacy gateway answers {"code": 0 | n, "message": …, "codeDesc": …} (reference §8.1).
+  if (typeof envelope.code === 'number') {
+    if (envelope.code === 0) return body as TencentResponse;
+    const code = typeof envelope.codeDesc === 'string' ? envelope.codeDesc : String(envelope.code);
+    throw new TencentApiError(code, String(envelope.message ?? ''), {
+      requestId: undefined,
+      retryable: isRetryableTencentCode(code),
+      errorClass: classifyTencentCode(code),
+    });
+  }
+  throw new UnknownOutcomeError('UnparsableResponse', `${action}: the answer has no Response object`);
+}

@@ -1,0 +1,276 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TencentApiError, UnknownOutcomeError } from '../../lib/errors.ts';
+import { createTencentClient, type TencentClientOptions } from '../../lib/tencent/client.ts';
+import { staticCredentials } from '../../lib/tencent/credentials.ts';
+import { type LoopbackServer, startLoopbackServer, tencentReply } from '../helpers/loopback-server.ts';
+import { sdkSign3, sdkSignV1 } from '../helpers/tencent-sdk.ts';
+
+const SECRET_ID = 'AKIDtestclient0000000000000000000000';
+const SECRET_KEY = 'client-test-secret-key-0123456789';
+const NOW_MS = 1_551_113_065_000;
+const RUN_PARAMS = {
+  Placement: { Zone: 'ap-guangzhou-3' },
+  ImageId: 'img-pmqg1cw7',
+  InstanceName: 'web {R:1} 未命名',
+  DataDisks: [{ DiskType: 'CLOUD_PREMIUM', DiskSize: 100 }],
+  EnhancedService: { SecurityService: { Enabled: true } },
+  ClientToken: 'c0ffee00-0000-4000-8000-000000000001',
+};
+
+let server: LoopbackServer;
+const clients: Array<{ close(): Promise<void> }> = [];
+
+beforeAll(async () => {
+  server = await startLoopbackServer(tencentReply({ InstanceIdSet: ['ins-abcdefgh'] }));
+});
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  server.received.length = 0;
+  server.reply = tencentReply({ InstanceIdSet: ['ins-abcdefgh'] });
+});
+afterAll(() => server.close());
+
+function client(options: Partial<TencentClientOptions> = {}) {
+  const created = createTencentClient({
+    endpoint: server.url,
+    signMethod: 'TC3-HMAC-SHA256',
+    credentials: staticCredentials(SECRET_ID, SECRET_KEY),
+    now: () => NOW_MS,
+    nonce: () => 4242,
+    language: 'en-US',
+    ...options,
+  });
+  clients.push(created);
+  return created;
+}
+
+function only<T>(items: T[]): T {
+  expect(items).toHaveLength(1);
+  return items[0] as T;
+}
+
+describe('TC3 over POST/JSON', () => {
+  it('sends the X-TC headers and returns the parsed Response', async () => {
+    const response = await client().call('RunInstances', RUN_PARAMS, { region: 'ap-guangzhou' });
+    expect(response).toEqual({ InstanceIdSet: ['ins-abcdefgh'], RequestId: 'req-0001' });
+    const { headers, method, url } = only(server.received);
+    expect(method).toBe('POST');
+    expect(url).toBe('/');
+    expect(headers['content-type']).toBe('application/json');
+    expect(headers['x-tc-action']).toBe('RunInstances');
+    expect(headers['x-tc-version']).toBe('2017-03-12');
+    expect(headers['x-tc-region']).toBe('ap-guangzhou');
+    expect(headers['x-tc-timestamp']).toBe('1551113065');
+    expect(headers['x-tc-language']).toBe('en-US');
+    expect(headers['x-tc-token']).toBeUndefined();
+  });
+
+  it('sends exactly the bytes it signed: the SDK signs the received body to the same Authorization', async () => {
+    await client().call('RunInstances', RUN_PARAMS, { region: 'ap-guangzhou' });
+    const { headers, body } = only(server.received);
+    expect(JSON.parse(body.toString('utf8'))).toEqual(RUN_PARAMS);
+    const expected = sdkSign3({
+      method: 'POST',
+      host: '127.0.0.1',
+      contentType: String(headers['content-type']),
+      payload: body,
+      timestamp: 1551113065,
+      service: 'cvm',
+      secretId: SECRET_ID,
+      secretKey: SECRET_KEY,
+    });
+    expect(headers.authorization).toBe(expected);
+  });
+
+  it('sends X-TC-Token with temporary credentials', async () => {
+    await client({ credentials: staticCredentials(SECRET_ID, SECRET_KEY, 'sts-token-1') }).call(
+      'DescribeInstances',
+      {},
+      {
+        region: 'ap-guangzhou',
+      },
+    );
+    expect(only(server.received).headers['x-tc-token']).toBe('sts-token-1');
+  });
+
+  it('signs GET with the business parameters in the query', async () => {
+    await client({ httpMethod: 'GET' }).call(
+      'DescribeInstances',
+      { InstanceIds: ['ins-abcdefgh'], Limit: 1 },
+      {
+        region: 'ap-guangzhou',
+      },
+    );
+    const { headers, url, method } = only(server.received);
+    expect(method).toBe('GET');
+    expect(url).toBe('/?InstanceIds.0=ins-abcdefgh&Limit=1');
+    const expected = sdkSign3({
+      method: 'GET',
+      host: '127.0.0.1',
+      query: 'InstanceIds.0=ins-abcdefgh&Limit=1',
+      contentType: 'application/x-www-form-urlencoded',
+      payload: '',
+      timestamp: 1551113065,
+      service: 'cvm',
+      secretId: SECRET_ID,
+      secretKey: SECRET_KEY,
+    });
+    expect(headers.authorization).toBe(expected);
+  });
+});
+
+describe('v1 signing over the flattened form', () => {
+  it.each(['HmacSHA256', 'HmacSHA1'] as const)(
+    'POSTs a %s-signed form the SDK verifies',
+    async (signMethod) => {
+      await client({ signMethod }).call('RunInstances', RUN_PARAMS, { region: 'ap-guangzhou' });
+      const { headers, body } = only(server.received);
+      expect(headers['content-type']).toBe('application/x-www-form-urlencoded');
+      const params = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
+      expect(params).toMatchObject({
+        Action: 'RunInstances',
+        Version: '2017-03-12',
+        Region: 'ap-guangzhou',
+        Timestamp: '1551113065',
+        Nonce: '4242',
+        SecretId: SECRET_ID,
+        SignatureMethod: signMethod,
+        'Placement.Zone': 'ap-guangzhou-3',
+        'DataDisks.0.DiskSize': '100',
+        'EnhancedService.SecurityService.Enabled': 'true',
+        InstanceName: 'web {R:1} 未命名',
+      });
+      const { Signature, ...signed } = params;
+      const host = new URL(server.url).host;
+      expect(Signature).toBe(
+        sdkSignV1({
+          method: 'POST',
+          host,
+          path: '/',
+          params: signed,
+          secretKey: SECRET_KEY,
+          signatureMethod: signMethod,
+        }),
+      );
+    },
+  );
+
+  it('GETs the legacy gateway path with everything in the query', async () => {
+    await createTencentClientFor('/v2/index.php').call(
+      'DescribeInstances',
+      { Limit: 1 },
+      { region: 'ap-guangzhou' },
+    );
+    const { url, method } = only(server.received);
+    expect(method).toBe('GET');
+    const query = new URL(url, server.url);
+    expect(query.pathname).toBe('/v2/index.php');
+    const { Signature, ...signed } = Object.fromEntries(query.searchParams);
+    const host = new URL(server.url).host;
+    expect(Signature).toBe(
+      sdkSignV1({
+        method: 'GET',
+        host,
+        path: '/v2/index.php',
+        params: signed,
+        secretKey: SECRET_KEY,
+        signatureMethod: 'HmacSHA1',
+      }),
+    );
+  });
+
+  function createTencentClientFor(path: string) {
+    return client({ endpoint: `${server.url}${path}`, signMethod: 'HmacSHA1', httpMethod: 'GET' });
+  }
+
+  it('refuses a TC3 client on a path other than /', () => {
+    expect(() => client({ endpoint: `${server.url}/v2/index.php` })).toThrow(/TC3-HMAC-SHA256/);
+  });
+});
+
+describe('outcomes', () => {
+  it.each([
+    ['RequestLimitExceeded', true, 'transient'],
+    ['InternalError', true, 'transient'],
+    ['InvalidParameterValue.Range', false, 'invalid'],
+    ['ResourceInsufficient.SpecifiedInstanceType', false, 'capacity'],
+    ['AuthFailure.SignatureFailure', false, 'invalid'],
+  ])('turns Response.Error %s into a TencentApiError (retryable %s)', async (code, retryable, errorClass) => {
+    server.reply = tencentReply({ Error: { Code: code, Message: 'refused' }, RequestId: 'req-err' });
+    const error = await client()
+      .call('RunInstances', RUN_PARAMS, { region: 'ap-guangzhou' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TencentApiError);
+    expect(error).toMatchObject({ code, retryable, errorClass, requestId: 'req-err', message: 'refused' });
+  });
+
+  it('turns a non-200 status into an unknown outcome carrying the status', async () => {
+    server.reply = (_req, res) => {
+      res.writeHead(502);
+      res.end('bad gateway');
+    };
+    const error = await client()
+      .call('RunInstances', RUN_PARAMS)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnknownOutcomeError);
+    expect(error).toMatchObject({ code: 'HttpStatus', httpStatus: 502, retryable: true });
+  });
+
+  it('turns an unparsable 200 body into an unknown outcome', async () => {
+    server.reply = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"Response": ');
+    };
+    await expect(client().call('RunInstances', RUN_PARAMS)).rejects.toMatchObject({
+      code: 'UnparsableResponse',
+    });
+  });
+
+  it('turns a hung server into an unknown outcome once the deadline passes', async () => {
+    server.reply = () => {};
+    const error = await client({ timeoutMs: 150 })
+      .call('RunInstances', RUN_PARAMS)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnknownOutcomeError);
+    expect(error).toMatchObject({ code: 'RequestTimeout' });
+  });
+
+  it("honours the caller's abort signal as an unknown outcome", async () => {
+    server.reply = () => {};
+    const controller = new AbortController();
+    const pending = client().call('RunInstances', RUN_PARAMS, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await expect(pending).rejects.toMatchObject({ name: 'UnknownOutcomeError', code: 'RequestTimeout' });
+  });
+
+  it('turns a connection dropped after the request into an unknown outcome', async () => {
+    server.reply = (_req, res) => res.socket?.destroy();
+    const error = await client()
+      .call('RunInstances', RUN_PARAMS)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnknownOutcomeError);
+    expect(error).toMatchObject({ code: 'ConnectionError', retryable: true });
+  });
+
+  it('never puts the secret key in an error, its cause or its stack', async () => {
+    server.reply = (_req, res) => res.socket?.destroy();
+    const error = (await client()
+      .call('RunInstances', RUN_PARAMS)
+      .catch((e: unknown) => e)) as Error;
+    const seen = JSON.stringify({
+      error,
+      message: error.message,
+      stack: error.stack,
+      cause: String(error.cause),
+    });
+    expect(seen).not.toContain(SECRET_KEY);
+  });
+
+  it('reuses keep-alive connections across calls instead of opening one per call', async () => {
+    const c = client();
+    for (let i = 0; i < 5; i++) await c.call('DescribeInstances', { Limit: 1 }, { region: 'ap-guangzhou' });
+    expect(server.received).toHaveLength(5);
+    // undici may open a second socket while the first is being released; it must not open one per call.
+    expect(new Set(server.received.map((r) => r.remotePort)).size).toBeLessThanOrEqual(2);
+  });
+});

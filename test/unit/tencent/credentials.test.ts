@@ -1,0 +1,89 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CredentialsError } from '../../../lib/errors.ts';
+import { makeCredentials, secretsManagerCredentials } from '../../../lib/tencent/credentials.ts';
+
+const secrets = mockClient(SecretsManagerClient);
+afterEach(() => secrets.reset());
+
+const SECRET = JSON.stringify({ SecretId: 'AKIDexample', SecretKey: 'very-secret-key' });
+
+describe('makeCredentials', () => {
+  it('keeps the key and token out of JSON, inspection and spread copies', () => {
+    const credentials = makeCredentials('AKIDexample', 'very-secret-key', 'session-token');
+    expect(credentials.secretKey).toBe('very-secret-key');
+    expect(credentials.token).toBe('session-token');
+    expect(JSON.stringify(credentials)).not.toContain('very-secret-key');
+    expect(JSON.stringify({ ...credentials })).not.toContain('session-token');
+    expect(String(Object.entries(credentials))).not.toContain('very-secret-key');
+  });
+});
+
+describe('secretsManagerCredentials', () => {
+  it('reads the secret once and reuses it within its lifetime', async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: 'tencent/cvm' }).resolves({ SecretString: SECRET });
+    let clock = 0;
+    const provider = secretsManagerCredentials({
+      client: new SecretsManagerClient({ region: 'us-east-1' }),
+      secretName: 'tencent/cvm',
+      ttlMs: 1000,
+      now: () => clock,
+    });
+    const first = await provider();
+    clock = 999;
+    const second = await provider();
+    expect(first.secretId).toBe('AKIDexample');
+    expect(second).toBe(first);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it('reads the secret again once its lifetime is over', async () => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
+    let clock = 0;
+    const provider = secretsManagerCredentials({
+      client: new SecretsManagerClient({ region: 'us-east-1' }),
+      secretName: 'tencent/cvm',
+      ttlMs: 1000,
+      now: () => clock,
+    });
+    await provider();
+    clock = 1000;
+    await provider();
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('shares one read between concurrent callers', async () => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
+    const provider = secretsManagerCredentials({
+      client: new SecretsManagerClient({ region: 'us-east-1' }),
+      secretName: 's',
+    });
+    await Promise.all([provider(), provider(), provider()]);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it.each([
+    ['not JSON', 'SecretKey=very-secret-key'],
+    ['missing SecretId', JSON.stringify({ SecretKey: 'very-secret-key' })],
+    ['non-string key', JSON.stringify({ SecretId: 'AKIDexample', SecretKey: 42 })],
+  ])('refuses a secret that is %s without quoting it', async (_what, text) => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: text });
+    const provider = secretsManagerCredentials({
+      client: new SecretsManagerClient({ region: 'us-east-1' }),
+      secretName: 's',
+    });
+    const error = await provider().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect(String((error as Error).message)).not.toContain('very-secret-key');
+  });
+
+  it('wraps a Secrets Manager failure in a CredentialsError', async () => {
+    secrets.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException'));
+    const provider = secretsManagerCredentials({
+      client: new SecretsManagerClient({ region: 'us-east-1' }),
+      secretName: 's',
+    });
+    await expect(provider()).rejects.toBeInstanceOf(CredentialsError);
+  });
+});
