@@ -27,6 +27,17 @@ function resourceId(prefix: string, code: TencentCode = CODES.invalidValue, extr
     );
 }
 
+/** Free text: any string that is well-formed Unicode (a lone surrogate cannot be encoded for the wire). */
+const text = () =>
+  z
+    .string()
+    .check(rule<string>((v) => v.isWellFormed(), CODES.invalidValue, 'must be well-formed Unicode text'));
+/** A real UTC instant written YYYY-MM-DDThh:mm:ssZ (2099-02-30 is refused, not rolled over to March). */
+function isUtcInstant(v: string): boolean {
+  if (!ISO_UTC.test(v)) return false;
+  const at = new Date(v);
+  return !Number.isNaN(at.getTime()) && at.toISOString() === `${v.slice(0, 19)}.000Z`;
+}
 const nonNegativeInt = () => z.int().check(z.minimum(0));
 const positiveInt = () => z.int().check(z.minimum(1));
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
@@ -91,11 +102,9 @@ function passwordSchema(p: ValidationProfile) {
 function instanceNameSchema(p: ValidationProfile) {
   const { max, unit } = p.instanceNameMax;
   const measure = unit === 'bytes' ? (v: string) => UTF8.encode(v).length : (v: string) => [...v].length;
-  return z
-    .string()
-    .check(
-      rule<string>((v) => measure(v) <= max, CODES.instanceNameTooLong, `must be at most ${max} ${unit}`),
-    );
+  return text().check(
+    rule<string>((v) => measure(v) <= max, CODES.instanceNameTooLong, `must be at most ${max} ${unit}`),
+  );
 }
 
 /** Linux/other HostName rules (reference §5.3); the OS is not known before the image is looked up. */
@@ -121,7 +130,7 @@ const clientToken = z.string().check(
   rule<string>((v) => /^[\x20-\x7e]+$/.test(v), CODES.invalidValue, 'must be printable ASCII characters'),
 );
 
-const tag = z.strictObject({ Key: z.string().check(z.minLength(1)), Value: z.string() });
+const tag = z.strictObject({ Key: text().check(z.minLength(1)), Value: text() });
 
 /** Keeps the fields a profile knows: the seed profile drops parameters newer than 2017. */
 function known<S extends Record<string, z.ZodMiniType>>(p: ValidationProfile, prefix: string, shape: S): S {
@@ -158,10 +167,10 @@ export function buildRunInstancesSchema(p: ValidationProfile) {
     known(p, 'SystemDisk.', {
       DiskType: z.optional(z.enum(p.systemDiskTypes as unknown as [string, ...string[]])),
       DiskSize: z.optional(positiveInt()),
-      DiskName: z.optional(z.string().check(z.maxLength(128))),
-      CdcId: z.optional(z.string().check(z.minLength(1))),
+      DiskName: z.optional(text().check(z.maxLength(128))),
+      CdcId: z.optional(text().check(z.minLength(1))),
       Encrypt: z.optional(z.boolean()),
-      KmsKeyId: z.optional(z.string().check(z.minLength(1))),
+      KmsKeyId: z.optional(text().check(z.minLength(1))),
     }),
   );
   const dataDisk = z.strictObject(
@@ -171,11 +180,11 @@ export function buildRunInstancesSchema(p: ValidationProfile) {
       DeleteWithInstance: z.optional(z.boolean()),
       SnapshotId: z.optional(resourceId('snap', CODES.snapshotIdMalformed)),
       Encrypt: z.optional(z.boolean()),
-      KmsKeyId: z.optional(z.string().check(z.minLength(1))),
+      KmsKeyId: z.optional(text().check(z.minLength(1))),
       ThroughputPerformance: z.optional(nonNegativeInt()),
-      CdcId: z.optional(z.string().check(z.minLength(1))),
+      CdcId: z.optional(text().check(z.minLength(1))),
       BurstPerformance: z.optional(z.boolean()),
-      DiskName: z.optional(z.string().check(z.maxLength(128))),
+      DiskName: z.optional(text().check(z.maxLength(128))),
     }),
   );
   const vpc = z.strictObject(
@@ -198,7 +207,7 @@ export function buildRunInstancesSchema(p: ValidationProfile) {
       InternetServiceProvider: z.optional(oneOf(['BGP', 'CMCC', 'CTCC', 'CUCC'])),
       IPv4AddressType: z.optional(oneOf(['WanIP', 'HighQualityEIP', 'AntiDDoSEIP'])),
       IPv6AddressType: z.optional(oneOf(['EIPv6', 'HighQualityEIPv6'])),
-      AntiDDoSPackageId: z.optional(z.string().check(z.minLength(1))),
+      AntiDDoSPackageId: z.optional(text().check(z.minLength(1))),
     }),
   );
   const login = z.strictObject({
@@ -256,11 +265,15 @@ export function buildRunInstancesSchema(p: ValidationProfile) {
       ActionTimer: z.optional(
         z.strictObject({
           TimerAction: oneOf(['TerminateInstances']),
-          ActionTime: matching(
-            ISO_UTC,
-            CODES.timeFormat,
-            'must be an ISO 8601 UTC time YYYY-MM-DDThh:mm:ssZ',
-          ),
+          ActionTime: z
+            .string()
+            .check(
+              rule<string>(
+                isUtcInstant,
+                CODES.timeFormat,
+                'must be a real ISO 8601 UTC time YYYY-MM-DDThh:mm:ssZ',
+              ),
+            ),
         }),
       ),
       DisasterRecoverGroupIds: z.optional(list(resourceId('ps'), 1)),
@@ -289,7 +302,7 @@ export function buildRunInstancesSchema(p: ValidationProfile) {
           Items: list(
             z.strictObject({
               Key: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/)),
-              Value: z.string().check(z.maxLength(262_144)),
+              Value: text().check(z.maxLength(262_144)),
             }),
           ),
         }),
@@ -308,15 +321,15 @@ export function buildRunInstancesSchema(p: ValidationProfile) {
           'may hold only letters, digits and +=,.@_-',
         ),
       ),
-      HpcClusterId: z.optional(z.string().check(z.minLength(1))),
+      HpcClusterId: z.optional(text().check(z.minLength(1))),
       LaunchTemplate: z.optional(
         z.strictObject({
           LaunchTemplateId: resourceId('lt', CODES.launchTemplateIdMalformed),
           LaunchTemplateVersion: z.optional(positiveInt()),
         }),
       ),
-      DedicatedClusterId: z.optional(z.string().check(z.minLength(1))),
-      ChcIds: z.optional(list(z.string().check(z.minLength(1)))),
+      DedicatedClusterId: z.optional(text().check(z.minLength(1))),
+      ChcIds: z.optional(list(text().check(z.minLength(1)))),
       PartitionNumber: z.optional(nonNegativeInt()),
       DisableApiTermination: z.optional(z.boolean()),
       EnableJumboFrame: z.optional(z.boolean()),

@@ -92,7 +92,7 @@ function unknownKeyViolations(
   const known = memberNames(schemaAt(schema, issue.path));
   return issue.keys.map((key) => {
     const path = [...issue.path, key];
-    const param = dotted(path);
+    const param = key === '' ? dotted([...issue.path, '(empty name)']) : dotted(path);
     const since = LATER_PARAMETERS.get(normalised(path));
     let message = 'is not a RunInstances parameter';
     if (since && !getProfile(profile).laterParametersKnown) {
@@ -188,10 +188,11 @@ export function validateRunInstances(input: unknown, options: ValidateOptions): 
     };
   }
   const raw = input as Record<string, unknown>;
-  const business: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    if (!(COMMON_PARAMETERS as readonly string[]).includes(key)) business[key] = value;
-  }
+  // fromEntries defines own properties: a "__proto__" member of parsed JSON stays a (rejected) parameter
+  // instead of becoming the object's prototype.
+  const business: Record<string, unknown> = Object.fromEntries(
+    Object.entries(raw).filter(([key]) => !(COMMON_PARAMETERS as readonly string[]).includes(key)),
+  );
   const profile = getProfile(options.profile);
   const schema = schemaFor(options.profile);
   const parsed = schema.safeParse(business);
@@ -211,7 +212,11 @@ export function validateRunInstances(input: unknown, options: ValidateOptions): 
   }
   errors.push(...commonParameterViolations(raw, region));
   const context = { request: business, profile, now: options.now ?? new Date() };
-  for (const rule of CROSS_FIELD_RULES) errors.push(...rule(context));
+  for (const rule of CROSS_FIELD_RULES) {
+    // A parameter the profile does not know is already UnknownParameter; its combinations are moot.
+    for (const violation of rule(context))
+      if (profile.laterParametersKnown || !isLaterParameter(violation.param)) errors.push(violation);
+  }
 
   if (errors.length > 0 || !parsed.success) return { ok: false, errors: dedupe(errors) };
   // With a LaunchTemplate and no Placement, the region can only come from the Region parameter.
@@ -231,6 +236,14 @@ export function validateRunInstances(input: unknown, options: ValidateOptions): 
 export function validateFlattenedRunInstances(body: string, options: ValidateOptions): ValidationResult {
   const decoded = decodeFlattened(body, schemaFor(options.profile));
   return decoded.ok ? validateRunInstances(decoded.value, options) : decoded;
+}
+
+/** Whether a dotted parameter (or one of its parents) was added after 2017. */
+function isLaterParameter(param: string): boolean {
+  const parts = param.split('.').map((part) => (/^\d+$/.test(part) ? 'N' : part));
+  for (let end = 1; end <= parts.length; end++)
+    if (LATER_PARAMETERS.has(parts.slice(0, end).join('.'))) return true;
+  return false;
 }
 
 function dedupe(errors: Violation[]): Violation[] {

@@ -1314,3 +1314,45 @@ describe('cross-field rules', () => {
     expect(validate(input, 'seed-2017')).toMatchObject({ ok: true });
   });
 });
+
+describe('validateRunInstances edge cases', () => {
+  it('treats a "__proto__" member of parsed JSON as an unknown parameter, not as a prototype', () => {
+    const input: unknown = JSON.parse(
+      '{"Placement":{"Zone":"ap-guangzhou-3"},"__proto__":{"ImageId":"img-pmqg1cw7"}}',
+    );
+    const errors = errorsOf(validate(input, 'current'));
+    expect(errors).toContainEqual(
+      expect.objectContaining({ param: '__proto__', code: CODES.unknownParameter }),
+    );
+    expect(errors).toContainEqual(expect.objectContaining({ param: 'ImageId', code: CODES.missing }));
+  });
+
+  it.each(['2099-13-01T00:00:00Z', '2099-02-30T00:00:00Z', '2099-01-01T24:00:00Z'])(
+    'rejects the impossible ActionTime %s as InvalidTimeFormat',
+    (ActionTime) => {
+      const input = { ...validRequest(), ActionTimer: { TimerAction: 'TerminateInstances', ActionTime } };
+      expect(errorsOf(validate(input, 'current'))).toContainEqual(
+        expect.objectContaining({ param: 'ActionTimer.ActionTime', code: CODES.timeFormat }),
+      );
+    },
+  );
+
+  it('rejects a lone surrogate in free text, which no wire encoding can carry', () => {
+    expect(errorsOf(validate(validRequest({ InstanceName: 'web-\ud800' }), 'current'))).toContainEqual(
+      expect.objectContaining({ param: 'InstanceName', code: CODES.invalidValue }),
+    );
+  });
+
+  it('reports only UnknownParameter for a later parameter under seed-2017, not its combinations', () => {
+    const errors = errorsOf(
+      validate({ ...validRequest(), MinCount: 5, CpuTopology: { CoreCount: 1 } }, 'seed-2017'),
+    );
+    expect(errors.map((e) => e.code)).toEqual([CODES.unknownParameter, CODES.unknownParameter]);
+  });
+
+  it('names an empty parameter name instead of reporting an empty param', () => {
+    expect(errorsOf(validate({ ...validRequest(), '': 1 }, 'current'))).toContainEqual(
+      expect.objectContaining({ param: '(empty name)', code: CODES.unknownParameter }),
+    );
+  });
+});
