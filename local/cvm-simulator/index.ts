@@ -1,0 +1,9 @@
+export { type Catalog, DEFAULT_CATALOG, type Subnet } from './catalog.ts';
+export { FAULT_MODES, type Fault, type FaultMode, RATE_LIMITS } from './faults.ts';
+export {
+  DEFAULT_SIM_SECRET_ID,
+  DEFAULT_SIM_SECRET_KEY,
+  type Simulator,
+  type SimulatorOptions,
+  startSimulator,
+} from './server.ts';

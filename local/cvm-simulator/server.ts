@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ACTIONS } from './actions.ts';
+import { type RawRequest, verifyTc3, verifyV1 } from './auth.ts';
+import { type Catalog, DEFAULT_CATALOG } from './catalog.ts';
+import { SimError } from './errors.ts';
+import { FaultTable, parseFault, RATE_LIMITS, RateLimiter } from './faults.ts';
+import { type FlatParams, flattenJson } from './params.ts';
+import { SimState } from './state.ts';
+
+/** The simulated account's key pair; the local stack signs with the same defaults. */
+export const DEFAULT_SIM_SECRET_ID = 'AKIDSIMULATOR0000000000000000000000000';
+export const DEFAULT_SIM_SECRET_KEY = 'simulator-secret-key-not-a-real-one';
+export const API_VERSION = '2017-03-12';
+/** v1 POST bodies are limited to 1 MB (reference §1.1); the simulator applies it to every body. */
+const MAX_BODY_BYTES = 1024 * 1024;
+const V1_COMMON = new Set([
+  'Action',
+  'Version',
+  'Region',
+  'Timestamp',
+  'Nonce',
+  'SecretId',
+  'Signature',
+  'SignatureMethod',
+  'Token',
+  'Language',
+  'RequestClient',
+]);
+
+export interface SimulatorOptions {
+  port?: number;
+  host?: string;
+  /** SecretId → SecretKey; defaults to the one simulated key pair. */
+  credentials?: Record<string, string>;
+  bootMs?: number;
+  launchFailRate?: number;
+  visibilityDelayMs?: number;
+  quota?: number;
+  terminateMs?: number;
+  /** false turns rate limiting off (for benchmarks); an object overrides the per-action limits. */
+  rateLimits?: boolean | Record<string, number>;
+  now?: () => number;
+  random?: () => number;
+  catalog?: Catalog;
+}
+
+export interface Simulator {
+  url: string;
+  port: number;
+  state: SimState;
+  faults: FaultTable;
+  close(): Promise<void>;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function tencentError(res: ServerResponse, requestId: string, code: string, message: string): void {
+  send(res, 200, { Response: { Error: { Code: code, Message: message }, RequestId: requestId } });
+}
+
+/** Starts a Tencent CVM API 3.0 endpoint on loopback (DESIGN §6). */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const keys = new Map(
+    Object.entries(options.credentials ?? { [DEFAULT_SIM_SECRET_ID]: DEFAULT_SIM_SECRET_KEY }),
+  );
+  const state = new SimState(
+    {
+      bootMs: options.bootMs ?? 2000,
+      launchFailRate: options.launchFailRate ?? 0,
+      visibilityDelayMs: options.visibilityDelayMs ?? 0,
+      quota: options.quota ?? 1000,
+      terminateMs: options.terminateMs ?? 2000,
+    },
+    options.catalog ?? DEFAULT_CATALOG,
+    now,
+    random,
+  );
+  const faults = new FaultTable();
+  const limits =
+    options.rateLimits === false
+      ? false
+      : typeof options.rateLimits === 'object'
+        ? options.rateLimits
+        : RATE_LIMITS;
+  const limiter = new RateLimiter(limits);
+
+  const admin = (req: IncomingMessage, body: Buffer, res: ServerResponse, path: string) => {
+    if (path === '/_sim/instances' && req.method === 'GET') {
+      const instances = [...state.instances.values()].map((i) => ({
+        InstanceId: i.instanceId,
+        InstanceState: state.stateOf(i),
+        Region: i.region,
+        Zone: i.zone,
+        InstanceName: i.instanceName,
+        InstanceType: i.instanceType,
+        ClientToken: i.clientToken ?? null,
+        Tags: i.tags,
+        PrivateIpAddress: i.privateIp,
+        PublicIpAddress: i.publicIp ?? null,
+        CreatedTime: new Date(i.createdAt).toISOString(),
+      }));
+      return send(res, 200, { TotalCount: instances.length, Instances: instances });
+    }
+    if (path === '/_sim/faults' && req.method === 'POST') {
+      let input: unknown;
+      try {
+        input = JSON.parse(body.toString('utf8'));
+      } catch {
+        return send(res, 400, { error: 'the body must be JSON' });
+      }
+      const fault = parseFault(input);
+      if (typeof fault === 'string') return send(res, 400, { error: fault });
+      faults.add(fault);
+      return send(res, 201, { faults: faults.list() });
+    }
+    if (path === '/_sim/faults' && req.method === 'GET') return send(res, 200, { faults: faults.list() });
+    if (path === '/_sim/faults' && req.method === 'DELETE') {
+      faults.clear();
+      return send(res, 200, { faults: [] });
+    }
+    if (path === '/_sim/reset' && req.method === 'POST') {
+      state.reset();
+      faults.clear();
+      limiter.reset();
+      res.writeHead(204).end();
+      return;
+    }
+    send(res, 404, { error: `no ${req.method} ${path}` });
+  };
+
+  const api = (req: IncomingMessage, body: Buffer, res: ServerResponse, path: string, query: string) => {
+    const requestId = randomUUID();
+    const raw: RawRequest = { method: req.method ?? '', path, query, headers: req.headers, body };
+    const nowSeconds = Math.floor(now() / 1000);
+    const contentType = String(req.headers['content-type'] ?? '');
+    const isTc3 = String(req.headers.authorization ?? '').startsWith('TC3-HMAC-SHA256');
+    let secretId: string;
+    let action: string;
+    let version: string | undefined;
+    let region: string | undefined;
+    let params: FlatParams;
+    try {
+      if (raw.method !== 'POST' && raw.method !== 'GET')
+        throw new SimError('UnsupportedProtocol', 'Only GET and POST are accepted');
+      if (isTc3) {
+        secretId = verifyTc3(raw, keys, nowSeconds);
+        action = String(req.headers['x-tc-action'] ?? '');
+        version = req.headers['x-tc-version'] as string | undefined;
+        region = req.headers['x-tc-region'] as string | undefined;
+        if (raw.method === 'POST' && !contentType.startsWith('application/json')) {
+          throw new SimError('InvalidParameter', 'TC3 POST requests must send application/json');
+        }
+        params = raw.method === 'GET' ? new Map(new URLSearchParams(query)) : flattenJson(parseJson(body));
+      } else {
+        const form = Object.fromEntries(
+          new URLSearchParams(raw.method === 'GET' ? query : body.toString('utf8')),
+        );
+        secretId = verifyV1(raw, form, keys, nowSeconds);
+        action = form.Action ?? '';
+        version = form.Version;
+        region = form.Region;
+        params = new Map(Object.entries(form).filter(([key]) => !V1_COMMON.has(key)));
+      }
+      const handler = ACTIONS[action];
+      if (!handler)
+        throw new SimError('InvalidAction', `The action \`${action}\` is not supported by this simulator`);
+      if (version !== API_VERSION)
+        throw new SimError('NoSuchVersion', `The version \`${version}\` does not exist`);
+      if (!region) throw new SimError('MissingParameter', 'The request is missing Region');
+      if (!state.catalog.zones[region])
+        throw new SimError('UnsupportedRegion', `The region \`${region}\` is not supported`);
+      if (!limiter.admit(secretId, action, now())) {
+        throw new SimError(
+          'RequestLimitExceeded',
+          `${action} is limited to ${(limits || RATE_LIMITS)[action]} requests per second`,
+        );
+      }
+      const fault = faults.draw(action, random);
+      if (fault === 'InternalError')
+        throw new SimError('InternalError', 'An internal error occurred (injected)');
+      if (fault === 'RequestLimitExceeded')
+        throw new SimError('RequestLimitExceeded', 'The request was throttled (injected)');
+      if (fault === 'http502') {
+        res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>');
+        return;
+      }
+      if (fault === 'timeout') return; // hold the connection until the client gives up or the server closes
+      const result = handler({ state, region, params, requestId, now: now() });
+      if (fault === 'dropAfterCommit') {
+        req.socket.destroy();
+        return;
+      }
+      send(res, 200, { Response: { ...result, RequestId: requestId } });
+    } catch (error) {
+      if (error instanceof SimError) return tencentError(res, requestId, error.code, error.message);
+      tencentError(res, requestId, 'InternalError', 'The simulator failed to process the request');
+      console.error(error);
+    }
+  };
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      const url = req.url ?? '/';
+      const mark = url.indexOf('?');
+      const path = mark === -1 ? url : url.slice(0, mark);
+      const query = mark === -1 ? '' : url.slice(mark + 1);
+      if (path.startsWith('/_sim/')) return admin(req, Buffer.concat(chunks), res, path);
+      if (size > MAX_BODY_BYTES)
+        return tencentError(res, randomUUID(), 'RequestSizeLimitExceeded', 'The request body is too large');
+      api(req, Buffer.concat(chunks), res, path, query);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    state,
+    faults,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new SimError('InvalidParameter', 'The request body is not valid JSON');
+  }
+}

@@ -1,0 +1,154 @@
+import type { Catalog, Subnet } from './catalog.ts';
+
+export type InstanceState = 'PENDING' | 'RUNNING' | 'LAUNCH_FAILED' | 'TERMINATING';
+
+export interface SimInstance {
+  instanceId: string;
+  region: string;
+  zone: string;
+  instanceType: string;
+  imageId: string;
+  instanceName: string;
+  chargeType: string;
+  createdAt: number;
+  /** When PENDING ends. */
+  readyAt: number;
+  /** Decided at creation: the instance ends LAUNCH_FAILED instead of RUNNING. */
+  launchFails: boolean;
+  /** Describe calls do not see the instance before this (reference §9.4: a brief absence after create). */
+  visibleAt: number;
+  terminatedAt?: number;
+  privateIp: string;
+  publicIp?: string;
+  vpcId?: string;
+  subnetId?: string;
+  securityGroupIds: string[];
+  tags: Array<{ Key: string; Value: string }>;
+  clientToken?: string;
+  requestId: string;
+}
+
+export interface SimSettings {
+  bootMs: number;
+  launchFailRate: number;
+  visibilityDelayMs: number;
+  /** Live (not terminated) instances the account may hold. */
+  quota: number;
+  /** How long a terminated instance stays visible as TERMINATING. */
+  terminateMs: number;
+}
+
+/** Everything the simulated account holds; one instance per simulator. */
+export class SimState {
+  readonly instances = new Map<string, SimInstance>();
+  /** ClientToken → what the first successful RunInstances with it created (reference §6: our chosen semantics). */
+  readonly tokens = new Map<string, { fingerprint: string; instanceIds: string[] }>();
+  private readonly ipCursor = new Map<string, number>();
+  private publicCursor = 0;
+
+  readonly settings: SimSettings;
+  readonly catalog: Catalog;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(settings: SimSettings, catalog: Catalog, now: () => number, random: () => number) {
+    this.settings = settings;
+    this.catalog = catalog;
+    this.now = now;
+    this.random = random;
+  }
+
+  reset(): void {
+    this.instances.clear();
+    this.tokens.clear();
+    this.ipCursor.clear();
+    this.publicCursor = 0;
+  }
+
+  stateOf(instance: SimInstance, at = this.now()): InstanceState | 'GONE' {
+    if (instance.terminatedAt !== undefined) {
+      return at < instance.terminatedAt + this.settings.terminateMs ? 'TERMINATING' : 'GONE';
+    }
+    if (at < instance.readyAt) return 'PENDING';
+    return instance.launchFails ? 'LAUNCH_FAILED' : 'RUNNING';
+  }
+
+  /** Instances a Describe call can see now, in creation order. */
+  visible(region: string): SimInstance[] {
+    const at = this.now();
+    return [...this.instances.values()].filter(
+      (i) => i.region === region && at >= i.visibleAt && this.stateOf(i, at) !== 'GONE',
+    );
+  }
+
+  liveCount(): number {
+    const at = this.now();
+    return [...this.instances.values()].filter((i) => {
+      const state = this.stateOf(i, at);
+      return state === 'PENDING' || state === 'RUNNING';
+    }).length;
+  }
+
+  newInstanceId(): string {
+    const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
+    for (;;) {
+      let id = 'ins-';
+      for (let i = 0; i < 8; i++) id += alphabet[Math.floor(this.random() * alphabet.length)];
+      if (!this.instances.has(id)) return id;
+    }
+  }
+
+  launchFails(): boolean {
+    return this.random() < this.settings.launchFailRate;
+  }
+
+  /** Private IPs held by instances that still exist. */
+  usedIps(): Set<string> {
+    const at = this.now();
+    return new Set(
+      [...this.instances.values()].filter((i) => this.stateOf(i, at) !== 'GONE').map((i) => i.privateIp),
+    );
+  }
+
+  /** The next free address of a subnet, or undefined when the subnet is full. */
+  allocateIp(subnet: Pick<Subnet, 'subnetId' | 'cidr'>, taken: Set<string>): string | undefined {
+    const [base, bits] = parseCidr(subnet.cidr);
+    const size = 2 ** (32 - bits);
+    const start = this.ipCursor.get(subnet.subnetId) ?? 2;
+    for (let offset = 0; offset < size; offset++) {
+      const host = ((start - 2 + offset) % (size - 3)) + 2; // skip network, gateway (.1) and broadcast
+      const ip = toIp(base + host);
+      if (!taken.has(ip)) {
+        this.ipCursor.set(subnet.subnetId, host + 1);
+        return ip;
+      }
+    }
+    return undefined;
+  }
+
+  /** Public addresses from TEST-NET-3 (RFC 5737): never routable, obviously simulated. */
+  allocatePublicIp(): string {
+    this.publicCursor++;
+    return `203.0.113.${(this.publicCursor % 254) + 1}`;
+  }
+}
+
+export function parseCidr(cidr: string): [number, number] {
+  const [ip, bits] = cidr.split('/');
+  return [toNumber(ip ?? '0.0.0.0'), Number(bits)];
+}
+
+export function toNumber(ip: string): number {
+  return ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+}
+
+export function toIp(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+}
+
+export function inCidr(ip: string, cidr: string): boolean {
+  const [base, bits] = parseCidr(cidr);
+  const size = 2 ** (32 - bits);
+  const n = toNumber(ip);
+  return n >= base && n < base + size;
+}
