@@ -34,7 +34,12 @@ async function main(): Promise<number> {
     console.error(`the parameters must be a JSON object\n${USAGE}`);
     return 2;
   }
-  const timeout = parsed.values['timeout-ms'] === undefined ? undefined : Number(parsed.values['timeout-ms']);
+  const rawTimeout = parsed.values['timeout-ms'];
+  if (rawTimeout !== undefined && !/^[1-9]\d*$/.test(rawTimeout)) {
+    console.error(`--timeout-ms must be a positive whole number of milliseconds\n${USAGE}`);
+    return 2;
+  }
+  const timeout = rawTimeout === undefined ? undefined : Number(rawTimeout);
   try {
     const client = tencentClientFromConfig(loadConfig());
     try {

@@ -8,8 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../lib/config.ts';
+import { loadValidationProfile } from '../lib/config.ts';
 import {
+  jsonSyntaxViolation,
   PROFILE_NAMES,
   type ProfileName,
   redactRequest,
@@ -33,7 +34,14 @@ function main(): number {
     console.error(USAGE);
     return 2;
   }
-  const profile = (args.values.profile ?? loadConfig().VALIDATION_PROFILE) as ProfileName;
+  let profile: ProfileName;
+  try {
+    // Only VALIDATION_PROFILE matters here; other settings (Tencent keys…) are not this tool's business.
+    profile = (args.values.profile ?? loadValidationProfile()) as ProfileName;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
   if (!PROFILE_NAMES.includes(profile)) {
     console.error(`unknown profile ${profile}\n${USAGE}`);
     return 2;
@@ -65,16 +73,7 @@ function validateJson(text: string, profile: ProfileName): ValidationResult {
   try {
     input = JSON.parse(text);
   } catch (error) {
-    return {
-      ok: false,
-      errors: [
-        {
-          param: '(body)',
-          code: 'InvalidParameter',
-          message: `is not valid JSON: ${(error as Error).message}`,
-        },
-      ],
-    };
+    return { ok: false, errors: [jsonSyntaxViolation(error)] };
   }
   return validateRunInstances(input, { profile });
 }

@@ -6,6 +6,63 @@ import { DEFAULT_ENDPOINT, parseEndpoint } from './tencent/endpoint.ts';
 
 const optionalText = () => z.optional(z.string().check(z.trim(), z.minLength(1)));
 
+/** `a, b ,c` → ['a', 'b', 'c']; an empty variable means "not set". */
+const commaList = () =>
+  z.optional(
+    z.pipe(
+      z.string(),
+      z.transform((text) => {
+        const items = text
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean);
+        return items.length ? items : undefined;
+      }),
+    ),
+  );
+
+export interface ApiToken {
+  name: string;
+  /** Lower-case hex SHA-256 of the bearer token. */
+  sha256: string;
+}
+
+const API_TOKEN_ENTRY = /^([A-Za-z0-9._@-]{1,64}):([0-9a-fA-F]{64})$/;
+
+const apiTokens = z.optional(
+  z.pipe(
+    z.string().check(
+      z.refine(
+        (text) =>
+          text
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean)
+            .every((entry) => API_TOKEN_ENTRY.test(entry)),
+        { error: 'must be a comma-separated list of name:sha256hex' },
+      ),
+    ),
+    z.transform((text): ApiToken[] =>
+      text
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean)
+        .map((entry) => {
+          const [, name = '', hash = ''] = API_TOKEN_ENTRY.exec(entry) ?? [];
+          return { name, sha256: hash.toLowerCase() };
+        }),
+    ),
+  ),
+);
+
+const positiveInteger = () =>
+  z.optional(
+    z.pipe(
+      z.string().check(z.regex(/^[1-9]\d*$/, { error: 'must be a positive integer' })),
+      z.transform((text) => Number(text)),
+    ),
+  );
+
 /** The environment this service reads (DESIGN.md §4 "Configuration"); the only place process.env is read. */
 const environment = z.object({
   VALIDATION_PROFILE: z._default(z.enum(PROFILE_NAMES), 'seed-2017'),
@@ -30,6 +87,14 @@ const environment = z.object({
     DEFAULT_ENDPOINT,
   ),
   TENCENTCLOUD_SIGN_METHOD: z._default(z.enum(SIGN_METHODS), 'TC3-HMAC-SHA256'),
+  JOBS_TABLE: optionalText(),
+  SUBMIT_QUEUE_URL: optionalText(),
+  AUTH_MODE: z._default(z.enum(['iam', 'token']), 'iam'),
+  API_TOKENS: apiTokens,
+  ALLOWED_ZONES: commaList(),
+  ALLOWED_INSTANCE_TYPES: commaList(),
+  MAX_INSTANCES_PER_JOB: positiveInteger(),
+  LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
 });
 
 export type Config = z.output<typeof environment>;
@@ -37,7 +102,7 @@ export type Config = z.output<typeof environment>;
 function describeIssue(issue: z.core.$ZodIssue): string {
   const name = issue.path.join('.');
   if (issue.code === 'invalid_value') return `${name} must be one of ${issue.values.join(', ')}`;
-  if (issue.code === 'custom') return `${name} ${issue.message}`;
+  if (issue.code === 'custom' || issue.code === 'invalid_format') return `${name} ${issue.message}`;
   return `${name} is invalid`;
 }
 
@@ -50,6 +115,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (Boolean(config.TENCENTCLOUD_SECRET_ID) !== Boolean(config.TENCENTCLOUD_SECRET_KEY)) {
     problems.push('TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY must be set together');
   }
+  if (config.AUTH_MODE === 'token' && !config.API_TOKENS?.length)
+    problems.push('AUTH_MODE=token needs API_TOKENS');
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+/** The named settings, or one ConfigError naming every one that is missing (for a handler that needs them). */
+export function requireSettings<K extends keyof Config>(
+  config: Config,
+  names: readonly K[],
+): { [P in K]-?: NonNullable<Config[P]> } {
+  const missing = names.filter((name) => config[name] === undefined);
+  if (missing.length) throw new ConfigError(missing.map((name) => `${String(name)} is required`));
+  return config as unknown as { [P in K]-?: NonNullable<Config[P]> };
+}
+
+/** Just VALIDATION_PROFILE, for tools that need nothing else (the validate CLI). */
+export function loadValidationProfile(
+  env: Record<string, string | undefined> = process.env,
+): Config['VALIDATION_PROFILE'] {
+  return loadConfig({ VALIDATION_PROFILE: env.VALIDATION_PROFILE }).VALIDATION_PROFILE;
 }

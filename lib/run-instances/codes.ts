@@ -38,6 +38,8 @@ export const CODES = {
   timeFormat: 'InvalidParameterValue.InvalidTimeFormat',
   minCount: 'InvalidParameterValue.InvalidParameterMinCount',
   cloudSsdTooSmall: 'InvalidParameterValue.CloudSsdDataDiskSizeTooSmall',
+  coreCount: 'InvalidParameterValue.CoreCountValue',
+  threadPerCore: 'InvalidParameterValue.ThreadPerCoreValue',
 } as const;
 
 export type TencentCode = (typeof CODES)[keyof typeof CODES];

@@ -7,6 +7,7 @@ export { type RunInstancesRequest, schemaFor } from './schema.ts';
 export {
   API_ACTION,
   API_VERSION,
+  jsonSyntaxViolation,
   type ValidateOptions,
   type ValidationResult,
   validateFlattenedRunInstances,

@@ -55,8 +55,9 @@ const prepaidNeedsChargePrepaid: Rule = ({ request }) =>
       ]
     : [];
 
-const cdhNeedsHosts: Rule = ({ request }) => {
-  if (request.InstanceChargeType !== 'CDHPAID') return [];
+const cdhNeedsHosts: Rule = ({ request, profile }) => {
+  // Under a profile without CDHPAID the charge type itself is the schema's violation.
+  if (request.InstanceChargeType !== 'CDHPAID' || !profile.chargeTypes.includes('CDHPAID')) return [];
   const out: Violation[] = [];
   if (arr(obj(request.Placement).HostIds).length === 0) {
     out.push(violation('Placement.HostIds', CODES.missing, 'is required when InstanceChargeType is CDHPAID'));

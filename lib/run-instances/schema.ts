@@ -310,8 +310,20 @@ export function buildRunInstancesSchema(p: ValidationProfile) {
       DryRun: z.optional(z.boolean()),
       CpuTopology: z.optional(
         z.strictObject({
-          CoreCount: z.optional(positiveInt()),
-          ThreadPerCore: z.optional(z.int().check(z.minimum(1), z.maximum(2))),
+          CoreCount: z.optional(
+            z.int().check(rule<number>((v) => v >= 1, CODES.coreCount, 'must be a positive number of cores')),
+          ),
+          ThreadPerCore: z.optional(
+            z
+              .int()
+              .check(
+                rule<number>(
+                  (v) => v === 1 || v === 2,
+                  CODES.threadPerCore,
+                  'must be 1 (hyper-threading off) or 2 (on)',
+                ),
+              ),
+          ),
         }),
       ),
       CamRoleName: z.optional(

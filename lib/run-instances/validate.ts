@@ -249,9 +249,22 @@ function isLaterParameter(param: string): boolean {
 function dedupe(errors: Violation[]): Violation[] {
   const seen = new Set<string>();
   return errors.filter((e) => {
-    const key = `${e.param}\u0000${e.code}`;
+    const key = `${e.param}\u0000${e.code}\u0000${e.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * The violation for a body that is not JSON. Node's SyntaxError message quotes the input around the fault,
+ * which may be a password, so only the position is kept.
+ */
+export function jsonSyntaxViolation(error: unknown): Violation {
+  const at = error instanceof Error ? /position (\d+)/.exec(error.message)?.[1] : undefined;
+  return {
+    param: '(body)',
+    code: CODES.invalidParameter,
+    message: `is not valid JSON${at === undefined ? '' : ` (error at character ${at})`}`,
+  };
 }

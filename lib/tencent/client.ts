@@ -1,8 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
-import { ProvisionerError, TencentApiError, UnknownOutcomeError } from '../errors.ts';
+import { ProvisionerError, RequestNotSentError, TencentApiError, UnknownOutcomeError } from '../errors.ts';
 import { encodeForm, flattenParams } from '../run-instances/form.ts';
-import type { CredentialsProvider } from './credentials.ts';
+import type { CredentialsProvider, TencentCredentials } from './credentials.ts';
 import { parseEndpoint } from './endpoint.ts';
 import { classifyTencentCode, isRetryableTencentCode } from './error-classes.ts';
 import { signTc3, tc3Date, tc3SigningKey } from './sign-tc3.ts';
@@ -45,16 +45,69 @@ export interface TencentClient {
   close(): Promise<void>;
 }
 
-const pools = new Map<string, Pool>();
+/** One keep-alive Pool per client; the client lives at module scope, so warm invocations reuse it. */
+function newPool(origin: string): Pool {
+  return new Pool(origin, { connections: 32, keepAliveTimeout: 30_000 });
+}
 
-/** One keep-alive Pool per origin for the process, so warm Lambda invocations reuse connections. */
-export function poolFor(origin: string): Pool {
-  let pool = pools.get(origin);
-  if (!pool) {
-    pool = new Pool(origin, { connections: 32, keepAliveTimeout: 30_000 });
-    pools.set(origin, pool);
+/** v1 common parameters (reference §2.2): a business parameter of the same name would be signed twice. */
+const V1_RESERVED = new Set([
+  'Action',
+  'Version',
+  'Region',
+  'Timestamp',
+  'Nonce',
+  'SecretId',
+  'Signature',
+  'SignatureMethod',
+  'Token',
+  'Language',
+  'RequestClient',
+]);
+
+/** Connection errors that mean the request never left this process. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Removes null members recursively, as the official SDK does before serialising (undefined vanishes anyway). */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.filter((v) => v !== null).map(withoutNulls);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, withoutNulls(v)]),
+    );
   }
-  return pool;
+  return value;
+}
+
+function causeCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const { code } = current as { code?: unknown };
+    if (typeof code === 'string' && NOT_SENT_CODES.has(code)) return code;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/** Waits for a promise unless the signal aborts first. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 interface WireRequest {
@@ -74,19 +127,20 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
       `TC3-HMAC-SHA256 signs the path "/" only; ${endpoint.path} needs a v1 method`,
     );
   }
-  const dispatcher = options.dispatcher ?? poolFor(endpoint.origin);
+  const dispatcher = options.dispatcher ?? newPool(endpoint.origin);
+  let closed = false;
   const now = options.now ?? Date.now;
   const nonce = options.nonce ?? (() => 1 + Math.floor(Math.random() * 65_535));
   const service = options.service ?? 'cvm';
   const version = options.version ?? CVM_API_VERSION;
   let keyCache: { secretKey: string; date: string; key: Buffer } | undefined;
 
-  const buildTc3 = async (
+  const buildTc3 = (
     action: string,
     params: Record<string, unknown>,
+    credentials: TencentCredentials,
     region?: string,
-  ): Promise<WireRequest> => {
-    const credentials = await options.credentials();
+  ): WireRequest => {
     const timestamp = Math.floor(now() / 1000);
     const date = tc3Date(timestamp);
     if (!keyCache || keyCache.date !== date || keyCache.secretKey !== credentials.secretKey) {
@@ -98,7 +152,7 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
     }
     const isGet = httpMethod === 'GET';
     const contentType = isGet ? 'application/x-www-form-urlencoded' : 'application/json';
-    const body = isGet ? '' : JSON.stringify(params);
+    const body = isGet ? '' : JSON.stringify(withoutNulls(params));
     const query = isGet ? encodeForm(flattenParams(params)) : '';
     const { authorization } = signTc3(
       {
@@ -129,13 +183,23 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
       : { path: '/', method: 'POST', headers: { ...headers }, body };
   };
 
-  const buildV1 = async (
+  const buildV1 = (
     action: string,
     params: Record<string, unknown>,
+    credentials: TencentCredentials,
     region?: string,
-  ): Promise<WireRequest> => {
-    const credentials = await options.credentials();
+  ): WireRequest => {
     const pairs: Array<[string, string]> = flattenParams(params);
+    const reserved = pairs.find(([key]) => V1_RESERVED.has(key));
+    if (reserved) {
+      throw new RequestNotSentError(
+        'InvalidParameter',
+        `${reserved[0]} is a common parameter; pass it as a call option`,
+        {
+          retryable: false,
+        },
+      );
+    }
     pairs.push(
       ['Action', action],
       ['Version', version],
@@ -169,11 +233,52 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
 
   const build = options.signMethod === 'TC3-HMAC-SHA256' ? buildTc3 : buildV1;
 
+  const buildWire = (
+    action: string,
+    params: Record<string, unknown>,
+    credentials: TencentCredentials,
+    region?: string,
+  ) => {
+    try {
+      return build(action, params, credentials, region);
+    } catch (error) {
+      if (error instanceof ProvisionerError) throw error;
+      // A lone surrogate (URIError) or a BigInt (TypeError) cannot be put on the wire.
+      throw new RequestNotSentError('InvalidParameter', `${action}: the parameters cannot be encoded`, {
+        cause: error,
+        retryable: false,
+      });
+    }
+  };
+
   return {
     async call(action, params, callOptions = {}) {
-      const wire = await build(action, params, callOptions.region);
-      const timeout = AbortSignal.timeout(callOptions.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      // One deadline covers the whole call, credentials included; a negative budget means "already late".
+      const timeoutMs = Math.max(0, callOptions.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      const deadline = performance.now() + timeoutMs;
+      const timeout = AbortSignal.timeout(timeoutMs);
       const signal = callOptions.signal ? AbortSignal.any([callOptions.signal, timeout]) : timeout;
+      const notSent = (why: string, cause?: unknown) =>
+        new RequestNotSentError('RequestNotSent', `${action} was not sent: ${why}`, {
+          cause,
+          retryable: true,
+        });
+      if (closed)
+        throw new RequestNotSentError('ClientClosed', `${action}: the client is closed`, {
+          retryable: false,
+        });
+      let credentials: TencentCredentials;
+      try {
+        credentials = await raceAbort(options.credentials(), signal);
+      } catch (error) {
+        if (signal.aborted)
+          throw notSent(timeout.aborted ? 'the deadline passed while getting credentials' : 'aborted', error);
+        throw error;
+      }
+      // The timer behind `timeout` fires on a later tick; the clock says whether the budget is spent now.
+      if (signal.aborted || performance.now() >= deadline)
+        throw notSent('the deadline passed before sending');
+      const wire = buildWire(action, params, credentials, callOptions.region);
       let status: number;
       let text: string;
       try {
@@ -181,6 +286,9 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
         status = response.statusCode;
         text = await response.body.text();
       } catch (error) {
+        const refused = causeCode(error);
+        if (refused) throw notSent(`the connection could not be opened (${refused})`, error);
+        if (closed) throw notSent('the client was closed', error);
         if (signal.aborted) {
           const why = timeout.aborted ? 'timed out' : 'was aborted';
           throw new UnknownOutcomeError('RequestTimeout', `${action} ${why} before Tencent answered`, {
@@ -190,16 +298,17 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
         throw new UnknownOutcomeError(
           'ConnectionError',
           `${action}: the connection failed before an answer`,
-          { cause: error },
+          {
+            cause: error,
+          },
         );
       }
       return parseResponse(action, status, text);
     },
     async close() {
-      if (!options.dispatcher) {
-        pools.delete(endpoint.origin);
-        await (dispatcher as Pool).close();
-      }
+      if (closed) return;
+      closed = true;
+      if (!options.dispatcher) await (dispatcher as Pool).close();
     },
   };
 }
@@ -233,6 +342,9 @@ export function parseResponse(action: string, status: number, text: string): Ten
     const response = envelope.Response as TencentResponse & { Error?: { Code?: unknown; Message?: unknown } };
     if (response.Error) {
       const code = String(response.Error.Code ?? 'UnknownError');
+      // A passing DryRun may answer DryRunOperation instead of a bare RequestId (reference §8.2, open question 10).
+      if (code === 'DryRunOperation')
+        return { ...(response.RequestId ? { RequestId: response.RequestId } : {}), DryRunOperation: true };
       throw new TencentApiError(code, String(response.Error.Message ?? ''), {
         requestId: typeof response.RequestId === 'string' ? response.RequestId : undefined,
         retryable: isRetryableTencentCode(code),

@@ -1,7 +1,8 @@
 /**
  * What to do with a Tencent error code (reference §8: common codes §8.2, RunInstances §8.3, Describe §8.4).
  *   transient   — retry the same request with the same ClientToken after backoff
- *   credentials — refresh credentials or fix the clock, re-sign, retry (the request was not executed)
+ *   credentials — the key, token or clock is wrong: a human (or a credentials refresh) must act first; the
+ *                 request was not executed. Not retried as is (issue 3: auth codes do not retry).
  *   capacity    — stock or capacity: retrying the same parameters will not help; another zone/type would
  *   quota       — account, quota or allowlist: needs a human
  *   invalid     — the request itself is wrong
@@ -84,6 +85,5 @@ export function classifyTencentCode(code: string): ErrorClass {
 
 /** Whether a request that failed with this code may be sent again unchanged (same ClientToken). */
 export function isRetryableTencentCode(code: string): boolean {
-  const errorClass = classifyTencentCode(code);
-  return errorClass === 'transient' || errorClass === 'credentials';
+  return classifyTencentCode(code) === 'transient';
 }

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TencentApiError, UnknownOutcomeError } from '../../lib/errors.ts';
+import { RequestNotSentError, TencentApiError, UnknownOutcomeError } from '../../lib/errors.ts';
 import { createTencentClient, type TencentClientOptions } from '../../lib/tencent/client.ts';
 import { staticCredentials } from '../../lib/tencent/credentials.ts';
 import { type LoopbackServer, startLoopbackServer, tencentReply } from '../helpers/loopback-server.ts';
@@ -252,19 +252,37 @@ describe('outcomes', () => {
     expect(error).toMatchObject({ code: 'ConnectionError', retryable: true });
   });
 
-  it('never puts the secret key in an error, its cause or its stack', async () => {
-    server.reply = (_req, res) => res.socket?.destroy();
-    const error = (await client()
-      .call('RunInstances', RUN_PARAMS)
-      .catch((e: unknown) => e)) as Error;
-    const seen = JSON.stringify({
-      error,
-      message: error.message,
-      stack: error.stack,
-      cause: String(error.cause),
-    });
-    expect(seen).not.toContain(SECRET_KEY);
-  });
+  it.each([
+    [
+      'a dropped connection',
+      (_req: unknown, res: { socket: { destroy(): void } | null }) => res.socket?.destroy(),
+    ],
+    ['a hung server', () => {}],
+  ])(
+    'keeps the secret key and session token out of the error after %s, even with v1 GET',
+    async (_what, reply) => {
+      server.reply = reply;
+      const c = client({
+        signMethod: 'HmacSHA256',
+        httpMethod: 'GET',
+        timeoutMs: 150,
+        credentials: staticCredentials(SECRET_ID, SECRET_KEY, 'sts-session-token-secret'),
+      });
+      const error = (await c
+        .call('DescribeInstances', { Limit: 1 }, { region: 'ap-guangzhou' })
+        .catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(UnknownOutcomeError);
+      expect(only(server.received).url).toContain('Token=sts-session-token-secret');
+      const seen = JSON.stringify({
+        error,
+        message: error.message,
+        stack: error.stack,
+        cause: String(error.cause),
+      });
+      expect(seen).not.toContain(SECRET_KEY);
+      expect(seen).not.toContain('sts-session-token-secret');
+    },
+  );
 
   it('reuses keep-alive connections across calls instead of opening one per call', async () => {
     const c = client();
@@ -272,5 +290,117 @@ describe('outcomes', () => {
     expect(server.received).toHaveLength(5);
     // undici may open a second socket while the first is being released; it must not open one per call.
     expect(new Set(server.received.map((r) => r.remotePort)).size).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('requests that never leave the process', () => {
+  it('closing one client leaves another on the same endpoint working', async () => {
+    const a = client();
+    const b = client();
+    await a.close();
+    await expect(
+      b.call('DescribeInstances', { Limit: 1 }, { region: 'ap-guangzhou' }),
+    ).resolves.toMatchObject({
+      RequestId: 'req-0001',
+    });
+  });
+
+  it('refuses a call on a closed client as not sent and not retryable', async () => {
+    const c = client();
+    await c.close();
+    const error = await c.call('DescribeInstances', {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestNotSentError);
+    expect(error).toMatchObject({ code: 'ClientClosed', retryable: false });
+    expect(server.received).toHaveLength(0);
+  });
+
+  it('reports a refused connection as not sent (nothing can have been created)', async () => {
+    const closedServer = await startLoopbackServer(tencentReply({}));
+    const url = closedServer.url;
+    await closedServer.close();
+    const error = await client({ endpoint: url })
+      .call('RunInstances', RUN_PARAMS)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestNotSentError);
+    expect(error).toMatchObject({ code: 'RequestNotSent', retryable: true });
+  });
+
+  it('counts the credentials lookup against the deadline and sends nothing when it runs out', async () => {
+    const slow = () => new Promise<never>(() => {});
+    const error = await client({ credentials: slow, timeoutMs: 100 })
+      .call('RunInstances', RUN_PARAMS)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestNotSentError);
+    expect(server.received).toHaveLength(0);
+  });
+
+  it('sends nothing when the caller has already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const error = await client()
+      .call('RunInstances', RUN_PARAMS, { signal: controller.signal })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestNotSentError);
+    expect(server.received).toHaveLength(0);
+  });
+
+  it('treats a negative time budget as already late, not as a crash', async () => {
+    const error = await client()
+      .call('RunInstances', RUN_PARAMS, { timeoutMs: -5 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestNotSentError);
+  });
+
+  it('refuses a v1 business parameter that collides with a common one', async () => {
+    const error = await client({ signMethod: 'HmacSHA256' })
+      .call('DescribeInstances', { Region: 'ap-shanghai', Limit: 1 }, { region: 'ap-guangzhou' })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'RequestNotSentError', code: 'InvalidParameter', retryable: false });
+    expect(server.received).toHaveLength(0);
+  });
+
+  it('refuses parameters no wire encoding can carry (a lone surrogate) without sending', async () => {
+    const error = await client({ signMethod: 'HmacSHA1' })
+      .call('RunInstances', { ...RUN_PARAMS, InstanceName: 'web-\ud800' })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'RequestNotSentError', code: 'InvalidParameter' });
+    expect(server.received).toHaveLength(0);
+  });
+});
+
+describe('serialisation', () => {
+  it('drops null members from the JSON body, as the official SDK does, and signs what it sends', async () => {
+    await client().call(
+      'DescribeInstances',
+      { Limit: null, Filters: [{ Name: 'zone', Values: ['ap-guangzhou-3', null] }] },
+      {
+        region: 'ap-guangzhou',
+      },
+    );
+    const { body, headers } = only(server.received);
+    expect(body.toString('utf8')).toBe('{"Filters":[{"Name":"zone","Values":["ap-guangzhou-3"]}]}');
+    expect(headers.authorization).toBe(
+      sdkSign3({
+        method: 'POST',
+        host: '127.0.0.1',
+        contentType: 'application/json',
+        payload: body,
+        timestamp: 1551113065,
+        service: 'cvm',
+        secretId: SECRET_ID,
+        secretKey: SECRET_KEY,
+      }),
+    );
+  });
+
+  it('returns a passing DryRun answered as DryRunOperation instead of throwing', async () => {
+    server.reply = tencentReply({
+      Error: { Code: 'DryRunOperation', Message: 'would succeed' },
+      RequestId: 'req-dry',
+    });
+    await expect(client().call('RunInstances', { ...RUN_PARAMS, DryRun: true })).resolves.toEqual({
+      RequestId: 'req-dry',
+      DryRunOperation: true,
+    });
   });
 });

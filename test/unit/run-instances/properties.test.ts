@@ -165,17 +165,37 @@ const flatPair = fc.oneof(
 );
 const flatBody = fc.array(flatPair, { maxLength: 12 }).map((pairs) => pairs.join('&'));
 
+/** Every own member of an object with its value or accessors, compared by identity below. */
+function membersOf(target: object): Map<PropertyKey, unknown[]> {
+  return new Map(
+    Reflect.ownKeys(target).map((key) => {
+      const d = Object.getOwnPropertyDescriptor(target, key);
+      return [key, [d?.value, d?.get, d?.set, d?.writable, d?.enumerable, d?.configurable]];
+    }),
+  );
+}
+
+function sameMembers(a: Map<PropertyKey, unknown[]>, b: Map<PropertyKey, unknown[]>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, parts] of a) {
+    const other = b.get(key);
+    if (!other || parts.some((part, i) => !Object.is(part, other[i]))) return false;
+  }
+  return true;
+}
+
 describe('decoding flattened input and the prototype chain', () => {
   it('leaves Object.prototype unchanged for 10,000 random flattened bodies', () => {
-    const objectNames = Object.getOwnPropertyNames(Object.prototype).sort();
-    const arrayNames = Object.getOwnPropertyNames(Array.prototype).sort();
+    // Descriptors, not just names: overwriting an existing member (toString, valueOf) must show too.
+    const objectBefore = membersOf(Object.prototype);
+    const arrayBefore = membersOf(Array.prototype);
     fc.assert(
       fc.property(flatBody, profile, (body, profileName) => {
         decodeFlattened(body);
         decodeFlattened(body, schemaFor(profileName));
         validateFlattenedRunInstances(body, { profile: profileName, now: NOW });
-        expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(objectNames);
-        expect(Object.getOwnPropertyNames(Array.prototype).sort()).toEqual(arrayNames);
+        expect(sameMembers(membersOf(Object.prototype), objectBefore)).toBe(true);
+        expect(sameMembers(membersOf(Array.prototype), arrayBefore)).toBe(true);
         expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       }),
       { numRuns: 10_000 },

@@ -463,6 +463,21 @@ const DEFECTS: DefectCase[] = [
     param: 'CpuTopology',
     code: CODES.lackCpuTopology,
   },
+  // InvalidParameterValue.ThreadPerCoreValue / CoreCountValue
+  {
+    profile: 'current',
+    defect: 'ThreadPerCore 3',
+    input: { ...validRequest(), CpuTopology: { CoreCount: 2, ThreadPerCore: 3 } },
+    param: 'CpuTopology.ThreadPerCore',
+    code: CODES.threadPerCore,
+  },
+  {
+    profile: 'current',
+    defect: 'CoreCount 0',
+    input: { ...validRequest(), CpuTopology: { CoreCount: 0, ThreadPerCore: 1 } },
+    param: 'CpuTopology.CoreCount',
+    code: CODES.coreCount,
+  },
   // UnknownParameter
   {
     profile: 'current',
@@ -1354,5 +1369,37 @@ describe('validateRunInstances edge cases', () => {
     expect(errorsOf(validate({ ...validRequest(), '': 1 }, 'current'))).toContainEqual(
       expect.objectContaining({ param: '(empty name)', code: CODES.unknownParameter }),
     );
+  });
+});
+
+describe('validateRunInstances reports distinct violations of one rule separately', () => {
+  it('lists each duplicated security group', () => {
+    const errors = errorsOf(
+      validate(
+        validRequest({ SecurityGroupIds: ['sg-aaaaaaaa', 'sg-aaaaaaaa', 'sg-bbbbbbbb', 'sg-bbbbbbbb'] }),
+        'current',
+      ),
+    );
+    expect(errors.filter((e) => e.code === CODES.duplicate).map((e) => e.message)).toEqual([
+      'lists sg-aaaaaaaa more than once',
+      'lists sg-bbbbbbbb more than once',
+    ]);
+  });
+
+  it('reports the local and the cloud disk limits besides the total', () => {
+    const DataDisks = [...disks(2, 'LOCAL_BASIC'), ...disks(21, 'CLOUD_BASIC')];
+    const messages = errorsOf(validate(validRequest({ DataDisks }), 'current'))
+      .filter((e) => e.param === 'DataDisks')
+      .map((e) => e.message);
+    expect(messages).toEqual(
+      expect.arrayContaining([expect.stringContaining('2 local'), expect.stringContaining('21 cloud')]),
+    );
+  });
+
+  it('reports only the charge type for CDHPAID under seed-2017, which does not know it', () => {
+    const errors = errorsOf(validate(validRequest({ InstanceChargeType: 'CDHPAID' }), 'seed-2017'));
+    expect(errors).toEqual([
+      expect.objectContaining({ param: 'InstanceChargeType', code: CODES.invalidValue }),
+    ]);
   });
 });

@@ -1,0 +1,63 @@
+/**
+ * A small structured logger: one JSON object per line, secrets redacted by key before anything is written.
+ * (Powertools' logger would do; this one is a few lines, costs nothing at cold start, and is easy to capture
+ * in tests.)
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Keys whose values never reach a log line, at any depth. */
+const SECRET_KEY = /password|secret|token|authorization|signature|credential/i;
+/** Except these, which are identifiers, not secrets. */
+const NOT_SECRET = new Set(['clientToken', 'ClientToken', 'secretId', 'SecretId']);
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** A copy of a value with every secret-looking member replaced; errors become their name, code and message. */
+export function redactForLog(value: unknown, depth = 0): unknown {
+  if (depth > 8) return '[deep]';
+  if (value instanceof Error) {
+    const { code } = value as { code?: unknown };
+    return { name: value.name, message: value.message, ...(code === undefined ? {} : { code }) };
+  }
+  if (Array.isArray(value)) return value.map((item) => redactForLog(item, depth + 1));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, child]) => [
+        key,
+        SECRET_KEY.test(key) && !NOT_SECRET.has(key) ? '[REDACTED]' : redactForLog(child, depth + 1),
+      ]),
+    );
+  }
+  return value;
+}
+
+/** Creates a logger writing JSON lines to `sink` (stdout by default) at `level` and above. */
+export function createLogger(
+  options: { level?: LogLevel; sink?: (line: string) => void; base?: Record<string, unknown> } = {},
+): Logger {
+  const threshold = RANK[options.level ?? 'info'];
+  const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const write =
+    (level: LogLevel) =>
+    (message: string, fields: Record<string, unknown> = {}) => {
+      if (RANK[level] < threshold) return;
+      sink(
+        JSON.stringify({
+          level,
+          time: new Date().toISOString(),
+          message,
+          ...(redactForLog({ ...options.base, ...fields }) as Record<string, unknown>),
+        }),
+      );
+    };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+/** A logger that drops everything (tests that do not look at logs). */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
