@@ -15,7 +15,7 @@ import {
   getString,
   unknownParameters,
 } from './params.ts';
-import { inCidr, type SimInstance, type SimState } from './state.ts';
+import { inCidr, isReserved, type SimInstance, type SimState } from './state.ts';
 
 export interface ActionContext {
   state: SimState;
@@ -29,7 +29,7 @@ const INSTANCE_ID = /^ins-[0-9a-z]{8}$/;
 const IMAGE_ID = /^img-[0-9a-z]{8}$/;
 const INSTANCE_TYPE = /^[A-Za-z][A-Za-z0-9]*\.[0-9A-Z]+$/;
 const PERIODS = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36, 48, 60]);
-const CHARGE_TYPES = new Set(['PREPAID', 'POSTPAID_BY_HOUR', 'SPOTPAID']);
+const CHARGE_TYPES = new Set(['PREPAID', 'POSTPAID_BY_HOUR', 'SPOTPAID', 'CDHPAID', 'CDCPAID']);
 /** DescribeInstances / DescribeInstancesStatus: at most 100 ids, Limit defaults to 20 (reference §9.1). */
 const MAX_IDS = 100;
 const DEFAULT_LIMIT = 20;
@@ -122,6 +122,9 @@ export function runInstances(ctx: ActionContext): Record<string, unknown> {
   const chargeType = getString(params, 'InstanceChargeType') ?? 'POSTPAID_BY_HOUR';
   if (!CHARGE_TYPES.has(chargeType))
     throw new SimError('InvalidParameterValue', `InstanceChargeType \`${chargeType}\` is not supported`);
+  if (chargeType === 'CDHPAID' && getList(params, 'Placement.HostIds').length === 0) {
+    throw new SimError('MissingParameter', 'CDHPAID needs Placement.HostIds');
+  }
   if (chargeType === 'PREPAID') {
     const period = getInteger(params, 'InstanceChargePrepaid.Period');
     if (period === undefined)
@@ -176,6 +179,12 @@ export function runInstances(ctx: ActionContext): Record<string, unknown> {
     for (const ip of fixedIps) {
       if (!inCidr(ip, subnet.cidr))
         throw new SimError('VpcAddrNotInSubNet', `${ip} is not in ${subnet.subnetId} (${subnet.cidr})`);
+      if (isReserved(ip, subnet.cidr)) {
+        throw new SimError(
+          'VpcIpIsUsed',
+          `${ip} is reserved in ${subnet.subnetId} (network, gateway or broadcast)`,
+        );
+      }
       if (used.has(ip)) throw new SimError('VpcIpIsUsed', `${ip} is already in use`);
       used.add(ip);
     }
@@ -230,7 +239,15 @@ export function runInstances(ctx: ActionContext): Record<string, unknown> {
       tags: tags.map((tag) => ({ ...tag })),
       requestId: ctx.requestId,
     };
-    if (wantsPublicIp) instance.publicIp = state.allocatePublicIp();
+    if (wantsPublicIp) {
+      const publicIp = state.allocatePublicIp();
+      if (!publicIp)
+        throw new SimError(
+          'ResourcesSoldOut.EipInsufficient',
+          'The simulated public address pool is exhausted',
+        );
+      instance.publicIp = publicIp;
+    }
     if (subnet) {
       instance.vpcId = subnet.vpcId;
       instance.subnetId = subnet.subnetId;

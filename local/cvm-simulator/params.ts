@@ -1,3 +1,4 @@
+import { BOOLEAN_PARAMETERS } from './catalog.ts';
 import { SimError } from './errors.ts';
 
 /**
@@ -77,11 +78,14 @@ export function countEntries(params: FlatParams, prefix: string): number {
   return n;
 }
 
-/** An order-independent fingerprint of the business parameters (ClientToken excluded). */
+/**
+ * An order-independent fingerprint of the business parameters (ClientToken excluded). Only boolean members
+ * fold `TRUE` and `true` together; in a string member (InstanceName) the case is part of the value.
+ */
 export function fingerprint(params: FlatParams): string {
   return [...params]
     .filter(([key]) => key !== 'ClientToken')
-    .map(([key, value]) => `${key}=${/^(true|false)$/i.test(value) ? value.toLowerCase() : value}`)
+    .map(([key, value]) => `${key}=${BOOLEAN_PARAMETERS.has(keyShape(key)) ? value.toLowerCase() : value}`)
     .sort()
     .join('&');
 }

@@ -141,7 +141,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const raw: RawRequest = { method: req.method ?? '', path, query, headers: req.headers, body };
     const nowSeconds = Math.floor(now() / 1000);
     const contentType = String(req.headers['content-type'] ?? '');
-    const isTc3 = String(req.headers.authorization ?? '').startsWith('TC3-HMAC-SHA256');
+    // API 3.0 signs in the Authorization header (TC3) or in the parameters (v1, no such header).
+    const isTc3 = req.headers.authorization !== undefined;
     let secretId: string;
     let action: string;
     let version: string | undefined;

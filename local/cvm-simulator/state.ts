@@ -91,9 +91,15 @@ export class SimState {
 
   newInstanceId(): string {
     const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
-    for (;;) {
+    for (let attempt = 0; attempt < 16; attempt++) {
       let id = 'ins-';
-      for (let i = 0; i < 8; i++) id += alphabet[Math.floor(this.random() * alphabet.length)];
+      for (let i = 0; i < 8; i++)
+        id += alphabet[Math.floor(this.random() * alphabet.length) % alphabet.length];
+      if (!this.instances.has(id)) return id;
+    }
+    // An injected random() that keeps repeating itself: count instead of looping forever.
+    for (let n = this.instances.size; ; n++) {
+      const id = `ins-${n.toString(36).padStart(8, '0')}`;
       if (!this.instances.has(id)) return id;
     }
   }
@@ -126,11 +132,33 @@ export class SimState {
     return undefined;
   }
 
-  /** Public addresses from TEST-NET-3 (RFC 5737): never routable, obviously simulated. */
-  allocatePublicIp(): string {
-    this.publicCursor++;
-    return `203.0.113.${(this.publicCursor % 254) + 1}`;
+  /**
+   * A free public address from the three documentation ranges of RFC 5737 (762 addresses: never routable,
+   * obviously simulated), or undefined when all are held by instances that still exist.
+   */
+  allocatePublicIp(): string | undefined {
+    const at = this.now();
+    const taken = new Set(
+      [...this.instances.values()]
+        .filter((i) => i.publicIp && this.stateOf(i, at) !== 'GONE')
+        .map((i) => i.publicIp),
+    );
+    for (let tried = 0; tried < PUBLIC_POOL.length * 254; tried++) {
+      const n = this.publicCursor++ % (PUBLIC_POOL.length * 254);
+      const ip = `${PUBLIC_POOL[Math.floor(n / 254)]}.${(n % 254) + 1}`;
+      if (!taken.has(ip)) return ip;
+    }
+    return undefined;
   }
+}
+
+const PUBLIC_POOL = ['203.0.113', '198.51.100', '192.0.2'] as const;
+
+/** The network, gateway (.1) and broadcast addresses of a subnet, which no instance gets. */
+export function isReserved(ip: string, cidr: string): boolean {
+  const [base, bits] = parseCidr(cidr);
+  const offset = toNumber(ip) - base;
+  return offset === 0 || offset === 1 || offset === 2 ** (32 - bits) - 1;
 }
 
 export function parseCidr(cidr: string): [number, number] {
