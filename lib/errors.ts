@@ -1,4 +1,9 @@
-import type { Violation } from './run-instances/codes.ts';
+/** One thing wrong with a request: Tencent's dotted parameter, a Tencent-style code, a sentence. */
+export interface ParamError {
+  param: string;
+  code: string;
+  message: string;
+}
 
 /**
  * One error family. `code` is stable and machine-readable; `expose` says whether the message may be shown
@@ -23,11 +28,11 @@ export class RequestError extends ProvisionerError {
   readonly status: number;
   readonly problem: string;
   readonly title: string;
-  readonly violations: readonly Violation[];
+  readonly violations: readonly ParamError[];
   readonly headers: Readonly<Record<string, string>>;
   constructor(
     init: { status: number; problem: string; title: string; code: string; detail: string },
-    options: { violations?: readonly Violation[]; headers?: Record<string, string>; cause?: unknown } = {},
+    options: { violations?: readonly ParamError[]; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
     super(init.code, init.detail, {
       expose: true,
@@ -43,7 +48,7 @@ export class RequestError extends ProvisionerError {
 
 /** 400: the request breaks the RunInstances rules (or is malformed); every violation is listed. */
 export class InvalidRequestError extends RequestError {
-  constructor(violations: readonly Violation[], detail?: string) {
+  constructor(violations: readonly ParamError[], detail?: string) {
     const count = violations.length;
     super(
       {
@@ -76,7 +81,7 @@ export class UnauthenticatedError extends RequestError {
 
 /** 403: a policy guardrail (allowed zones, instance types, instance count) refuses the request. */
 export class PolicyDeniedError extends RequestError {
-  constructor(violations: readonly Violation[]) {
+  constructor(violations: readonly ParamError[]) {
     super(
       {
         status: 403,

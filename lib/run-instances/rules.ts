@@ -75,8 +75,9 @@ const cdhNeedsHosts: Rule = ({ request, profile }) => {
   return out;
 };
 
-const templateOrPlacementAndImage: Rule = ({ request }) => {
-  if (obj(request.LaunchTemplate).LaunchTemplateId !== undefined) return [];
+const templateOrPlacementAndImage: Rule = ({ request, profile }) => {
+  // Without LaunchTemplate (seed-2017) the schema itself requires both.
+  if (!profile.laterParametersKnown || obj(request.LaunchTemplate).LaunchTemplateId !== undefined) return [];
   const out: Violation[] = [];
   if (request.Placement === undefined)
     out.push(violation('Placement', CODES.missing, 'is required (unless a LaunchTemplate is given)'));

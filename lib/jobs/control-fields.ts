@@ -1,0 +1,101 @@
+import type { ParamError } from '../errors.ts';
+
+/**
+ * Fields of our own that ride along with the RunInstances parameters and never reach Tencent (DESIGN §4).
+ * Lower-case initials keep them apart from Tencent's PascalCase names.
+ */
+export const CONTROL_FIELDS = ['webhookUrl', 'metadata'] as const;
+
+/** metadata: a flat map of short strings, echoed in every event. */
+export const METADATA_LIMITS = { maxEntries: 20, maxKeyLength: 64, maxValueLength: 256 } as const;
+const METADATA_KEY = /^[A-Za-z0-9_.:-]+$/;
+const MAX_URL_LENGTH = 2048;
+
+export interface ControlFields {
+  webhookUrl: string | null;
+  metadata: Record<string, string>;
+}
+
+function checkWebhookUrl(value: unknown, errors: ParamError[]): string | null {
+  if (value === undefined) return null;
+  const fail = (message: string, code = 'InvalidParameterValue') => {
+    errors.push({ param: 'webhookUrl', code, message });
+    return null;
+  };
+  if (typeof value !== 'string') return fail('must be a string', 'InvalidParameter');
+  if (value.length > MAX_URL_LENGTH) return fail(`must be at most ${MAX_URL_LENGTH} characters`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return fail('must be an absolute https URL');
+  }
+  if (url.protocol !== 'https:') return fail('must use https');
+  if (url.username || url.password) return fail('must not carry credentials');
+  // Where it points (private addresses, DNS) is checked at delivery, on every attempt.
+  return url.toString();
+}
+
+function checkMetadata(value: unknown, errors: ParamError[]): Record<string, string> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    errors.push({
+      param: 'metadata',
+      code: 'InvalidParameter',
+      message: 'must be an object of string values',
+    });
+    return {};
+  }
+  const entries = Object.entries(value);
+  if (entries.length > METADATA_LIMITS.maxEntries) {
+    errors.push({
+      param: 'metadata',
+      code: 'InvalidParameterValue.LimitExceeded',
+      message: `holds ${entries.length} entries; at most ${METADATA_LIMITS.maxEntries} are allowed`,
+    });
+  }
+  const metadata: Record<string, string> = {};
+  for (const [key, item] of entries) {
+    const param = `metadata.${key}`;
+    if (!METADATA_KEY.test(key) || key.length > METADATA_LIMITS.maxKeyLength) {
+      errors.push({
+        param,
+        code: 'InvalidParameterValue',
+        message: `keys must be 1-${METADATA_LIMITS.maxKeyLength} characters of letters, digits and _.:-`,
+      });
+    } else if (typeof item !== 'string') {
+      errors.push({ param, code: 'InvalidParameter', message: 'must be a string' });
+    } else if (item.length > METADATA_LIMITS.maxValueLength || !item.isWellFormed()) {
+      errors.push({
+        param,
+        code: 'InvalidParameterValue',
+        message: `must be well-formed text of at most ${METADATA_LIMITS.maxValueLength} characters`,
+      });
+    } else {
+      Object.defineProperty(metadata, key, {
+        value: item,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+  return metadata;
+}
+
+/** Splits a request body into Tencent's parameters and our control fields, checking the latter. */
+export function splitControlFields(body: Record<string, unknown>): {
+  tencent: Record<string, unknown>;
+  control: ControlFields;
+  errors: ParamError[];
+} {
+  const errors: ParamError[] = [];
+  const tencent = Object.fromEntries(
+    Object.entries(body).filter(([key]) => !(CONTROL_FIELDS as readonly string[]).includes(key)),
+  );
+  const control = {
+    webhookUrl: checkWebhookUrl(body.webhookUrl, errors),
+    metadata: checkMetadata(body.metadata, errors),
+  };
+  return { tencent, control, errors };
+}

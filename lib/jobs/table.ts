@@ -1,0 +1,11 @@
+/**
+ * The jobs table (serverless.yml describes it; the local stack creates it from there). One table, keyed by
+ * `pk`: jobs (`job#<id>`) and idempotency records (`idem#<hash>`). Sparse GSIs find pending work without a Scan:
+ * only a non-terminal job carries `pendingStatus`, only a job with an undelivered notification `notifyPending`.
+ */
+export const PARTITION_KEY = 'pk';
+export const PENDING_INDEX = 'pending-by-status';
+export const NOTIFY_INDEX = 'pending-notifications';
+
+export const jobKey = (jobId: string) => ({ [PARTITION_KEY]: `job#${jobId}` });
+export const idempotencyKey = (hash: string) => ({ [PARTITION_KEY]: `idem#${hash}` });

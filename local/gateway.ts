@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Context } from 'aws-lambda';
+import type { HttpEvent, HttpResponse } from '../lib/http/types.ts';
+
+/** What API Gateway HTTP API accepts at most (reference §1: 10 MB payload). */
+const MAX_GATEWAY_BODY_BYTES = 10 * 1024 * 1024;
+
+export type LambdaHandler = (event: HttpEvent, context: Context) => Promise<HttpResponse>;
+
+export interface Route {
+  /** `METHOD /path/{param}` as in serverless.yml's httpApi events. */
+  routeKey: string;
+  handler: LambdaHandler;
+  /** The function's timeout, for the context's getRemainingTimeInMillis. */
+  timeoutMs: number;
+}
+
+function matcher(routeKey: string): { method: string; pattern: RegExp; names: string[] } {
+  const [method = '', path = ''] = routeKey.split(' ');
+  const names: string[] = [];
+  const source = path.replace(/\{([A-Za-z0-9_]+)\}/g, (_all, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { method, pattern: new RegExp(`^${source}$`), names };
+}
+
+/** A Lambda context good enough for middy and for deadline arithmetic. */
+export function lambdaContext(functionName: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+function problem(res: ServerResponse, status: number, title: string, detail: string): void {
+  res.writeHead(status, { 'content-type': 'application/problem+json' });
+  res.end(JSON.stringify({ type: 'about:blank', title, status, detail }));
+}
+
+/**
+ * An HTTP API (payload 2.0) in front of local handlers: each request becomes the event API Gateway would
+ * send — lower-cased headers, form and binary bodies base64-encoded as API Gateway does — and the handler's
+ * result becomes the response.
+ */
+export function createGateway(routes: readonly Route[], functionPrefix: string) {
+  const compiled = routes.map((route) => ({ route, ...matcher(route.routeKey) }));
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_GATEWAY_BODY_BYTES)
+        return problem(res, 413, 'Request Entity Too Large', 'API Gateway accepts at most 10 MB');
+      chunks.push(chunk);
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    const found = compiled.find((c) => c.method === method && c.pattern.test(url.pathname));
+    if (!found) return problem(res, 404, 'Not Found', `No route ${method} ${url.pathname}`);
+    const match = found.pattern.exec(url.pathname) ?? [];
+    const pathParameters = Object.fromEntries(
+      found.names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]),
+    );
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+    }
+    const body = Buffer.concat(chunks);
+    const contentType = headers['content-type'] ?? '';
+    const textual = /^(application\/json|text\/)/i.test(contentType);
+    const now = Date.now();
+    const event = {
+      version: '2.0',
+      routeKey: found.route.routeKey,
+      rawPath: url.pathname,
+      rawQueryString: url.search.slice(1),
+      headers,
+      ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
+      ...(found.names.length ? { pathParameters } : {}),
+      requestContext: {
+        accountId: '000000000000',
+        apiId: 'local',
+        domainName: headers.host ?? 'localhost',
+        domainPrefix: 'local',
+        http: {
+          method,
+          path: url.pathname,
+          protocol: 'HTTP/1.1',
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          userAgent: headers['user-agent'] ?? '',
+        },
+        requestId: randomUUID(),
+        routeKey: found.route.routeKey,
+        stage: '$default',
+        time: new Date(now).toUTCString(),
+        timeEpoch: now,
+      },
+      ...(body.length ? { body: textual ? body.toString('utf8') : body.toString('base64') } : {}),
+      isBase64Encoded: body.length > 0 && !textual,
+    } as HttpEvent;
+    const name = `${functionPrefix}-${found.route.routeKey.replace(/[^A-Za-z0-9]+/g, '-')}`;
+    try {
+      const result = await found.route.handler(event, lambdaContext(name, found.route.timeoutMs));
+      res.writeHead(result.statusCode, result.headers);
+      res.end(result.body);
+    } catch {
+      // API Gateway answers a crashed integration with a bare 500.
+      problem(res, 500, 'Internal Server Error', 'The function failed');
+    }
+  };
+}

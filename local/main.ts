@@ -1,0 +1,45 @@
+/**
+ * `npm start`: the local stack on http://127.0.0.1:${PORT:-3000}, data under .data/. Ctrl-C stops it.
+ */
+import { readFileSync } from 'node:fs';
+import { startLocalStack } from './stack.ts';
+
+const port = Number(process.env.PORT ?? 3000);
+const stack = await startLocalStack({ port });
+const example = JSON.stringify(
+  JSON.parse(readFileSync(new URL('../events/seed/example-2.json', import.meta.url), 'utf8')),
+);
+const token = stack.devToken ?? '<one of your API_TOKENS>';
+
+console.log(`
+cvm-provisioner local stack
+  API       ${stack.url}   POST /v1/run-instances · GET /v1/jobs/{jobId}
+  token     ${token}   (caller "dev"; Authorization: Bearer …)
+  DynamoDB  ${stack.emulators.dynamodbEndpoint}   table ${stack.tableName} (data in .data/)
+  SQS       ${stack.emulators.sqsEndpoint}   queue ${stack.queueUrls.SubmitQueue}
+
+Create the seed's example 2 (a prepaid S1.SMALL1 in ap-guangzhou-2):
+
+  curl -sS -i -X POST ${stack.url}/v1/run-instances \\
+    -H 'Authorization: Bearer ${token}' \\
+    -H 'Content-Type: application/json' \\
+    --data '${example}'
+
+Then GET the Location it answers with (same Authorization header). Ctrl-C stops the stack.
+`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping…');
+    void stack.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  });
+}
