@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidRequestError, PolicyDeniedError, ServiceUnavailableError } from '../errors.ts';
-import { splitControlFields } from '../jobs/control-fields.ts';
+import { type ControlFields, splitControlFields } from '../jobs/control-fields.ts';
 import {
   abandonIdempotentRequest,
   beginIdempotentRequest,
@@ -12,7 +12,7 @@ import { newJob, toJobView } from '../jobs/model.ts';
 import { checkPolicy } from '../jobs/policy.ts';
 import { createJob } from '../jobs/store.ts';
 import { enqueueSubmit } from '../queue/producer.ts';
-import { validateRunInstances } from '../run-instances/index.ts';
+import { type RunInstancesRequest, validateRunInstances } from '../run-instances/index.ts';
 import type { ApiDeps } from './deps.ts';
 
 /** How long a caller should wait before looking at a new job: instances take tens of seconds to boot. */
@@ -38,10 +38,13 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
-/** Same request, same fingerprint — whether it came as JSON or as the flattened form (both are normalized first). */
-function fingerprintOf(payload: unknown): string {
+/**
+ * The Idempotency-Key fingerprint of an accepted request: same request, same fingerprint, whether it came as
+ * JSON or as the flattened form (both are validated and normalized first).
+ */
+export function requestFingerprint(request: RunInstancesRequest, region: string, control: ControlFields): string {
   return createHash('sha256')
-    .update(JSON.stringify(canonical(payload)))
+    .update(JSON.stringify(canonical({ request, region, ...control })))
     .digest('hex');
 }
 
@@ -63,7 +66,7 @@ export async function acceptRunInstances(deps: ApiDeps, input: AcceptInput): Pro
     const start = await beginIdempotentRequest(
       deps,
       idempotencyRecordKey(input.caller, input.idempotencyKey),
-      fingerprintOf({ request: validation.request, region: validation.region, ...control }),
+      requestFingerprint(validation.request, validation.region, control),
     );
     if (start.kind === 'replay') return start.response;
     recordKey = start.recordKey;
