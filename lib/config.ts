@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { ConfigError } from './errors.ts';
 import { PROFILE_NAMES } from './run-instances/profiles.ts';
-import { SIGN_METHODS } from './tencent/client.ts';
 import { DEFAULT_ENDPOINT, parseEndpoint } from './tencent/endpoint.ts';
+import { SIGN_METHODS } from './tencent/sign-methods.ts';
 
 const optionalText = () => z.optional(z.string().check(z.trim(), z.minLength(1)));
 

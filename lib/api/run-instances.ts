@@ -42,7 +42,11 @@ function canonical(value: unknown): unknown {
  * The Idempotency-Key fingerprint of an accepted request: same request, same fingerprint, whether it came as
  * JSON or as the flattened form (both are validated and normalized first).
  */
-export function requestFingerprint(request: RunInstancesRequest, region: string, control: ControlFields): string {
+export function requestFingerprint(
+  request: RunInstancesRequest,
+  region: string,
+  control: ControlFields,
+): string {
   return createHash('sha256')
     .update(JSON.stringify(canonical({ request, region, ...control })))
     .digest('hex');

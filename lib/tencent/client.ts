@@ -5,11 +5,11 @@ import { encodeForm, flattenParams } from '../run-instances/form.ts';
 import type { CredentialsProvider, TencentCredentials } from './credentials.ts';
 import { parseEndpoint } from './endpoint.ts';
 import { classifyTencentCode, isRetryableTencentCode } from './error-classes.ts';
+import type { SignMethod } from './sign-methods.ts';
 import { signTc3, tc3Date, tc3SigningKey } from './sign-tc3.ts';
 import { signV1, type V1Method } from './sign-v1.ts';
 
-export const SIGN_METHODS = ['TC3-HMAC-SHA256', 'HmacSHA256', 'HmacSHA1'] as const;
-export type SignMethod = (typeof SIGN_METHODS)[number];
+export { SIGN_METHODS, type SignMethod } from './sign-methods.ts';
 export const CVM_API_VERSION = '2017-03-12';
 /** A call's own deadline when the caller gives none; Lambda callers pass their remaining time instead. */
 export const DEFAULT_TIMEOUT_MS = 10_000;

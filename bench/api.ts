@@ -1,0 +1,129 @@
+/**
+ * API benchmark (issue 5), printing figures only:
+ *   - warm handler invocations per second, in-process: against the emulators (dynalite + fauxqs over loopback)
+ *     and with mocked AWS clients (aws-sdk-client-mock);
+ *   - the API function's bundle (esbuild, minified ESM, as serverless-esbuild builds it) and its cold
+ *     import-and-init time next to importing @aws-sdk/client-sqs and @aws-sdk/client-dynamodb alone.
+ * Goals: >= 5,000 warm invocations/s with mocked clients; cold init <= 1.3x the two SDK clients' own.
+ *   npm run bench:api
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { build } from 'esbuild';
+import { createApiHandler } from '../lib/api/handler.ts';
+import type { HttpEvent } from '../lib/http/types.ts';
+import { silentLogger } from '../lib/log.ts';
+import { startLocalStack } from '../local/stack.ts';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const TOKEN = 'bench-token-0123456789abcdef';
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+const event: HttpEvent = JSON.parse(readFileSync(new URL('../events/api/post-run-instances-json.json', import.meta.url), 'utf8'));
+event.headers = { ...event.headers, authorization: `Bearer ${TOKEN}` };
+const context = {} as Context;
+
+async function invocationsPerSecond(handler: ReturnType<typeof createApiHandler>, ms: number, inFlight = 1): Promise<number> {
+  let done = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (performance.now() - start < ms) {
+        const response = await handler(event, context);
+        if (response.statusCode !== 202) throw new Error(`unexpected ${response.statusCode}: ${response.body}`);
+        done++;
+      }
+    }),
+  );
+  return (done / (performance.now() - start)) * 1000;
+}
+
+console.log(`node ${process.version}; seed example 2 as JSON, token auth; warm figures after 1 s of warm-up`);
+
+// 1. Against the emulators.
+const stack = await startLocalStack({
+  port: 0,
+  dataDir: null,
+  env: { API_TOKENS: `bench:${createHash('sha256').update(TOKEN).digest('hex')}` },
+  logSink: () => {},
+});
+const emulated = createApiHandler({ ...stack.apiDeps, logger: silentLogger });
+await invocationsPerSecond(emulated, 1000);
+console.log(`warm, emulators (dynalite + fauxqs):  ${fmt(await invocationsPerSecond(emulated, 3000))} invocations/s sequential`);
+await stack.stop();
+
+// 2. With mocked AWS clients: our code's own cost.
+const ddbMock = mockClient(DynamoDBDocumentClient);
+ddbMock.on(PutCommand).resolves({});
+const sqsMock = mockClient(SQSClient);
+sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
+const mocked = createApiHandler({
+  ...stack.apiDeps,
+  ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+  sqs: new SQSClient({ region: 'us-east-1' }),
+  logger: silentLogger,
+});
+await invocationsPerSecond(mocked, 1000);
+console.log(`warm, mocked AWS clients:             ${fmt(await invocationsPerSecond(mocked, 3000))} invocations/s (goal >= 5,000/s)`);
+ddbMock.restore();
+sqsMock.restore();
+
+// 3. Bundle size and cold start.
+const dir = mkdtempSync(join(tmpdir(), 'cvmp-bench-'));
+const common = {
+  bundle: true,
+  minify: true,
+  format: 'esm' as const,
+  platform: 'node' as const,
+  target: 'node24',
+  banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+  logLevel: 'error' as const,
+};
+await build({ ...common, entryPoints: [join(ROOT, 'handlers/api.ts')], outfile: join(dir, 'api.mjs') });
+writeFileSync(
+  join(dir, 'sdk-entry.mjs'),
+  "import { SQSClient } from '@aws-sdk/client-sqs';\nimport { DynamoDBClient } from '@aws-sdk/client-dynamodb';\n" +
+    "export const clients = [new SQSClient({}), new DynamoDBClient({})];\n",
+);
+await build({ ...common, entryPoints: [join(dir, 'sdk-entry.mjs')], outfile: join(dir, 'sdk.mjs'), nodePaths: [join(ROOT, 'node_modules')] });
+const size = (file: string) => statSync(join(dir, file)).size;
+const gz = (file: string) => gzipSync(readFileSync(join(dir, file))).length;
+console.log(
+  `bundle (esbuild, minified ESM):       api ${fmt(size('api.mjs') / 1024)} KiB (${fmt(gz('api.mjs') / 1024)} KiB gzip); ` +
+    `SQS + DynamoDB clients alone ${fmt(size('sdk.mjs') / 1024)} KiB`,
+);
+
+/** Import time of a bundle in a fresh Node process, module evaluation and handler construction included. */
+function coldImportMs(file: string): number {
+  const script = `const t = performance.now(); await import(${JSON.stringify(join(dir, file))}); console.log(performance.now() - t);`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      JOBS_TABLE: 'jobs',
+      SUBMIT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/submit',
+      AUTH_MODE: 'iam',
+    },
+  });
+  return Number(out.toString().trim());
+}
+const runs = 15;
+coldImportMs('api.mjs');
+coldImportMs('sdk.mjs');
+const apiCold = median(Array.from({ length: runs }, () => coldImportMs('api.mjs')));
+const sdkCold = median(Array.from({ length: runs }, () => coldImportMs('sdk.mjs')));
+console.log(
+  `cold import + init (median of ${runs}):   api ${apiCold.toFixed(1)} ms; SQS + DynamoDB clients alone ${sdkCold.toFixed(1)} ms; ` +
+    `ratio ${(apiCold / sdkCold).toFixed(2)}x (goal <= 1.3x)`,
+);
+rmSync(dir, { recursive: true, force: true });
