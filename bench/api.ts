@@ -29,18 +29,25 @@ const TOKEN = 'bench-token-0123456789abcdef';
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
-const event: HttpEvent = JSON.parse(readFileSync(new URL('../events/api/post-run-instances-json.json', import.meta.url), 'utf8'));
+const event: HttpEvent = JSON.parse(
+  readFileSync(new URL('../events/api/post-run-instances-json.json', import.meta.url), 'utf8'),
+);
 event.headers = { ...event.headers, authorization: `Bearer ${TOKEN}` };
 const context = {} as Context;
 
-async function invocationsPerSecond(handler: ReturnType<typeof createApiHandler>, ms: number, inFlight = 1): Promise<number> {
+async function invocationsPerSecond(
+  handler: ReturnType<typeof createApiHandler>,
+  ms: number,
+  inFlight = 1,
+): Promise<number> {
   let done = 0;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
       while (performance.now() - start < ms) {
         const response = await handler(event, context);
-        if (response.statusCode !== 202) throw new Error(`unexpected ${response.statusCode}: ${response.body}`);
+        if (response.statusCode !== 202)
+          throw new Error(`unexpected ${response.statusCode}: ${response.body}`);
         done++;
       }
     }),
@@ -59,7 +66,9 @@ const stack = await startLocalStack({
 });
 const emulated = createApiHandler({ ...stack.apiDeps, logger: silentLogger });
 await invocationsPerSecond(emulated, 1000);
-console.log(`warm, emulators (dynalite + fauxqs):  ${fmt(await invocationsPerSecond(emulated, 3000))} invocations/s sequential`);
+console.log(
+  `warm, emulators (dynalite + fauxqs):  ${fmt(await invocationsPerSecond(emulated, 3000))} invocations/s sequential`,
+);
 await stack.stop();
 
 // 2. With mocked AWS clients: our code's own cost.
@@ -74,7 +83,9 @@ const mocked = createApiHandler({
   logger: silentLogger,
 });
 await invocationsPerSecond(mocked, 1000);
-console.log(`warm, mocked AWS clients:             ${fmt(await invocationsPerSecond(mocked, 3000))} invocations/s (goal >= 5,000/s)`);
+console.log(
+  `warm, mocked AWS clients:             ${fmt(await invocationsPerSecond(mocked, 3000))} invocations/s (goal >= 5,000/s)`,
+);
 ddbMock.restore();
 sqsMock.restore();
 
@@ -93,9 +104,14 @@ await build({ ...common, entryPoints: [join(ROOT, 'handlers/api.ts')], outfile: 
 writeFileSync(
   join(dir, 'sdk-entry.mjs'),
   "import { SQSClient } from '@aws-sdk/client-sqs';\nimport { DynamoDBClient } from '@aws-sdk/client-dynamodb';\n" +
-    "export const clients = [new SQSClient({}), new DynamoDBClient({})];\n",
+    'export const clients = [new SQSClient({}), new DynamoDBClient({})];\n',
 );
-await build({ ...common, entryPoints: [join(dir, 'sdk-entry.mjs')], outfile: join(dir, 'sdk.mjs'), nodePaths: [join(ROOT, 'node_modules')] });
+await build({
+  ...common,
+  entryPoints: [join(dir, 'sdk-entry.mjs')],
+  outfile: join(dir, 'sdk.mjs'),
+  nodePaths: [join(ROOT, 'node_modules')],
+});
 const size = (file: string) => statSync(join(dir, file)).size;
 const gz = (file: string) => gzipSync(readFileSync(join(dir, file))).length;
 console.log(
