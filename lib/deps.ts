@@ -10,7 +10,15 @@ import { createLogger } from './log.ts';
  * The composition root: AWS clients, logger, clock and id source, built once per Lambda container (module
  * scope of the handler) and passed down. Endpoints come from the SDK's own AWS_ENDPOINT_URL_* variables.
  */
-export function documentClient(client = new DynamoDBClient({})): DynamoDBDocumentClient {
+/**
+ * The API answers within API Gateway's 30 s and its own 10 s timeout: each AWS call gets a short socket
+ * budget, and the SDK's own retries (3 attempts) stay inside it.
+ */
+const AWS_REQUEST_HANDLER = { connectionTimeout: 1000, requestTimeout: 2500 } as const;
+
+export function documentClient(
+  client = new DynamoDBClient({ requestHandler: AWS_REQUEST_HANDLER }),
+): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
@@ -19,7 +27,7 @@ export function createApiDeps(config: Config = loadConfig(), overrides: Partial<
   const settings = requireSettings(config, ['JOBS_TABLE', 'SUBMIT_QUEUE_URL']);
   return {
     ddb: overrides.ddb ?? documentClient(),
-    sqs: overrides.sqs ?? new SQSClient({}),
+    sqs: overrides.sqs ?? new SQSClient({ requestHandler: AWS_REQUEST_HANDLER }),
     tableName: settings.JOBS_TABLE,
     queueUrl: settings.SUBMIT_QUEUE_URL,
     logger: createLogger({ level: config.LOG_LEVEL, base: { service: 'api' } }),

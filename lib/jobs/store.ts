@@ -33,15 +33,32 @@ function fromItem(item: Record<string, unknown>): Job {
   return job as unknown as Job;
 }
 
-/** Stores a new job; refuses to overwrite one with the same id. */
+export class JobExistsError extends Error {
+  constructor(jobId: string) {
+    super(`a different job ${jobId} already exists`);
+    this.name = 'JobExistsError';
+  }
+}
+
+/**
+ * Stores a new job; never overwrites one with the same id. If the SDK retried a Put whose first attempt did
+ * land (a timeout after the write), the condition fails on our own item: that is success, not a conflict.
+ */
 export async function createJob(deps: StoreDeps, job: Job): Promise<void> {
-  await deps.ddb.send(
-    new PutCommand({
-      TableName: deps.tableName,
-      Item: toItem(job),
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }),
-  );
+  try {
+    await deps.ddb.send(
+      new PutCommand({
+        TableName: deps.tableName,
+        Item: toItem(job),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const existing = await getJob(deps, job.jobId);
+    if (existing?.createdAt !== job.createdAt || existing.requestedBy !== job.requestedBy)
+      throw new JobExistsError(job.jobId);
+  }
 }
 
 /** Reads a job (strongly consistent), or undefined. */
