@@ -1,0 +1,145 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { createApiHandler } from '../../../lib/api/handler.ts';
+import { requestFingerprint } from '../../../lib/api/run-instances.ts';
+import { idempotencyRecordKey } from '../../../lib/jobs/idempotency.ts';
+import { validateFlattenedRunInstances, validateRunInstances } from '../../../lib/run-instances/index.ts';
+import {
+  fingerprintOf,
+  invoke,
+  jsonRunEvent,
+  type MockedApi,
+  mockedApi,
+  problemOf,
+} from '../../helpers/api.ts';
+import { seedExample, seedForm } from '../../helpers/requests.ts';
+
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+function planted(api: MockedApi, record: Record<string, unknown>): void {
+  api.ddb.on(PutCommand).callsFake((input: { Item: { kind: string } }) => {
+    if (input.Item.kind === 'idempotency') throw conditionFailed();
+    return {};
+  });
+  api.ddb.on(GetCommand).resolves({ Item: record });
+}
+
+describe('Idempotency-Key on POST /v1/run-instances (mocked table)', () => {
+  it('claims the key under the caller-scoped record before storing the job', async () => {
+    const api = mockedApi();
+    await invoke(createApiHandler(api.deps), jsonRunEvent(seedExample(1), { idempotencyKey: 'order-1' }));
+    const puts = api.ddb.commandCalls(PutCommand).map((call) => call.args[0].input.Item?.pk);
+    expect(puts).toEqual([
+      `idem#${idempotencyRecordKey('alice', 'order-1')}`,
+      'job#00000000-0000-4000-8000-000000000001',
+    ]);
+  });
+
+  it('stores the 202 response on the record once the job is accepted', async () => {
+    const api = mockedApi();
+    const response = await invoke(
+      createApiHandler(api.deps),
+      jsonRunEvent(seedExample(1), { idempotencyKey: 'k' }),
+    );
+    expect(api.ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
+      ':response': { statusCode: 202, headers: response.headers, body: response.body },
+    });
+  });
+
+  it('treats a quoted key like the same bare key', async () => {
+    const api = mockedApi();
+    await invoke(createApiHandler(api.deps), jsonRunEvent(seedExample(1), { idempotencyKey: '"order-1"' }));
+    expect(api.ddb.commandCalls(PutCommand)[0]?.args[0].input.Item?.pk).toBe(
+      `idem#${idempotencyRecordKey('alice', 'order-1')}`,
+    );
+  });
+
+  it('replays the stored response without storing a job or sending a message', async () => {
+    const api = mockedApi();
+    const stored = {
+      statusCode: 202,
+      headers: { 'content-type': 'application/json', location: '/v1/jobs/first' },
+      body: '{"jobId":"first"}',
+    };
+    planted(api, { status: 'COMPLETED', fingerprint: fingerprintOf(seedExample(1)), response: stored });
+    const response = await invoke(
+      createApiHandler(api.deps),
+      jsonRunEvent(seedExample(1), { idempotencyKey: 'k' }),
+    );
+    expect(response).toEqual(stored);
+    expect(api.items.size).toBe(0);
+    expect(api.sqs.calls()).toHaveLength(0);
+  });
+
+  it('answers 422 when the key was used with another payload, sending nothing', async () => {
+    const api = mockedApi();
+    planted(api, { status: 'COMPLETED', fingerprint: fingerprintOf(seedExample(3)), response: {} });
+    const response = await invoke(
+      createApiHandler(api.deps),
+      jsonRunEvent(seedExample(1), { idempotencyKey: 'k' }),
+    );
+    expect(response.statusCode).toBe(422);
+    expect(problemOf(response).code).toBe('IdempotencyKey.PayloadMismatch');
+    expect(api.sqs.calls()).toHaveLength(0);
+  });
+
+  it('answers 409 while the first request is in flight, sending nothing', async () => {
+    const api = mockedApi();
+    planted(api, { status: 'IN_PROGRESS', fingerprint: fingerprintOf(seedExample(1)) });
+    const response = await invoke(
+      createApiHandler(api.deps),
+      jsonRunEvent(seedExample(1), { idempotencyKey: 'k' }),
+    );
+    expect(response.statusCode).toBe(409);
+    expect(api.sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it('does not read or claim a key for a request that fails validation', async () => {
+    const api = mockedApi();
+    const response = await invoke(
+      createApiHandler(api.deps),
+      jsonRunEvent({ ...seedExample(1), ImageId: 'bad' }, { idempotencyKey: 'k' }),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(api.ddb.calls()).toHaveLength(0);
+  });
+});
+
+describe('requestFingerprint', () => {
+  it('is equal for the JSON and the flattened form of each seed example', () => {
+    for (const n of [1, 2, 3] as const) {
+      const json = validateRunInstances(seedExample(n), { profile: 'seed-2017' });
+      const form = validateFlattenedRunInstances(seedForm(n), { profile: 'seed-2017' });
+      if (!json.ok || !form.ok) throw new Error(`seed example ${n} does not validate`);
+      const control = { webhookUrl: null, metadata: {} };
+      expect(requestFingerprint(form.request, form.region, control)).toBe(
+        requestFingerprint(json.request, json.region, control),
+      );
+    }
+  });
+
+  it('does not depend on the order of members', () => {
+    const { ImageId, Placement } = { ImageId: 'img-pmqg1cw7', Placement: { Zone: 'ap-guangzhou-2' } };
+    expect(fingerprintOf({ ImageId, Placement })).toBe(fingerprintOf({ Placement, ImageId }));
+  });
+
+  it('differs when only metadata differs', () => {
+    expect(fingerprintOf({ ...seedExample(1), metadata: { a: '1' } })).not.toBe(
+      fingerprintOf({ ...seedExample(1), metadata: { a: '2' } }),
+    );
+  });
+
+  it('differs when only webhookUrl differs', () => {
+    expect(fingerprintOf({ ...seedExample(1), webhookUrl: 'https://a.example/' })).not.toBe(
+      fingerprintOf({ ...seedExample(1), webhookUrl: 'https://b.example/' }),
+    );
+  });
+
+  it('differs when only the password differs', () => {
+    const with2 = (password: string) => ({ ...seedExample(2), LoginSettings: { Password: password } });
+    expect(fingerprintOf(with2('Qcloud@TestApi123++'))).not.toBe(fingerprintOf(with2('Qcloud@TestApi123--')));
+  });
+});

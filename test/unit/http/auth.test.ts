@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { UnauthenticatedError } from '../../../lib/errors.ts';
+import { authenticate } from '../../../lib/http/auth.ts';
+import { ALICE_ARN, getJobEvent, iamIdentity, TOKENS, tokenAuth } from '../../helpers/api.ts';
+
+const JOB_ID = '00000000-0000-4000-8000-000000000001';
+
+function thrown(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('authenticate in token mode', () => {
+  it('returns the configured name of a valid bearer token', () => {
+    expect(authenticate(getJobEvent(JOB_ID, { bearer: TOKENS.alice.token }), tokenAuth())).toBe('alice');
+  });
+
+  it('accepts a token matching the second configured entry', () => {
+    expect(authenticate(getJobEvent(JOB_ID, { bearer: TOKENS.bob.token }), tokenAuth())).toBe('bob');
+  });
+
+  it('reads the Authorization header whatever its case', () => {
+    const event = getJobEvent(JOB_ID, {
+      bearer: null,
+      headers: { Authorization: `Bearer ${TOKENS.bob.token}` },
+    });
+    expect(authenticate(event, tokenAuth())).toBe('bob');
+  });
+
+  it.each([
+    ['no Authorization header', null],
+    ['a token nobody was given', 'zzzzzzzzzzzzzzzzzzzzzzzz'],
+    ['a token shorter than 16 characters', 'short-token'],
+    ['a token with a space inside', 'alice-token 0123456789abcdef'],
+  ])('refuses %s with 401 and a Bearer challenge', (_name, bearer) => {
+    const error = thrown(() => authenticate(getJobEvent(JOB_ID, { bearer }), tokenAuth()));
+    expect(error).toBeInstanceOf(UnauthenticatedError);
+    expect(error).toMatchObject({
+      status: 401,
+      headers: { 'www-authenticate': 'Bearer realm="cvm-provisioner"' },
+    });
+  });
+
+  it('refuses a Basic Authorization header', () => {
+    const event = getJobEvent(JOB_ID, {
+      bearer: null,
+      headers: { authorization: `Basic ${Buffer.from(`alice:${TOKENS.alice.token}`).toString('base64')}` },
+    });
+    expect(() => authenticate(event, tokenAuth())).toThrow(UnauthenticatedError);
+  });
+
+  it('refuses a valid token of a caller that is not configured', () => {
+    const event = getJobEvent(JOB_ID, { bearer: TOKENS.bob.token });
+    expect(() => authenticate(event, tokenAuth([TOKENS.alice]))).toThrow(UnauthenticatedError);
+  });
+
+  it('ignores an IAM identity in token mode', () => {
+    const event = getJobEvent(JOB_ID, { bearer: null, iam: iamIdentity() });
+    expect(() => authenticate(event, tokenAuth())).toThrow(UnauthenticatedError);
+  });
+});
+
+describe('authenticate in iam mode', () => {
+  it('returns the userArn of the IAM authorizer context', () => {
+    expect(authenticate(getJobEvent(JOB_ID, { bearer: null, iam: iamIdentity() }), { mode: 'iam' })).toBe(
+      ALICE_ARN,
+    );
+  });
+
+  it('falls back to accountId:callerId when the context has no userArn', () => {
+    const event = getJobEvent(JOB_ID, {
+      bearer: null,
+      iam: { accountId: '123456789012', callerId: 'AROAX:bot' },
+    });
+    expect(authenticate(event, { mode: 'iam' })).toBe('123456789012:AROAX:bot');
+  });
+
+  it('refuses a request without authorizer context with 401', () => {
+    const error = thrown(() => authenticate(getJobEvent(JOB_ID, { bearer: null }), { mode: 'iam' }));
+    expect(error).toBeInstanceOf(UnauthenticatedError);
+    expect(error).toMatchObject({ status: 401 });
+  });
+
+  it('refuses an empty iam context', () => {
+    expect(() => authenticate(getJobEvent(JOB_ID, { bearer: null, iam: {} }), { mode: 'iam' })).toThrow(
+      UnauthenticatedError,
+    );
+  });
+
+  it('does not accept a bearer token in iam mode', () => {
+    expect(() => authenticate(getJobEvent(JOB_ID, { bearer: TOKENS.alice.token }), { mode: 'iam' })).toThrow(
+      UnauthenticatedError,
+    );
+  });
+});

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import {
+  IdempotencyInProgressError,
+  InvalidRequestError,
+  ServiceUnavailableError,
+  UnauthenticatedError,
+} from '../../../lib/errors.ts';
+import { PROBLEM_TYPE_PREFIX, problemResponse } from '../../../lib/http/problem.ts';
+import { captureLogs, problemOf } from '../../helpers/api.ts';
+
+function respond(error: unknown) {
+  const logs = captureLogs();
+  const response = problemResponse(error, {
+    instance: '/v1/run-instances',
+    requestId: 'req-1',
+    logger: logs.logger,
+  });
+  return { response, logs };
+}
+
+describe('problemResponse', () => {
+  it('writes a request error as problem+json with its status, code and violations', () => {
+    const violation = { param: 'ImageId', code: 'InvalidImageId.Malformed', message: 'is malformed' };
+    const { response } = respond(new InvalidRequestError([violation]));
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toBe('application/problem+json');
+    expect(problemOf(response)).toEqual({
+      type: `${PROBLEM_TYPE_PREFIX}invalid-request`,
+      title: 'The request is invalid',
+      status: 400,
+      detail: 'The request breaks 1 rule of the RunInstances API',
+      instance: '/v1/run-instances',
+      code: 'InvalidImageId.Malformed',
+      errors: [violation],
+    });
+  });
+
+  it('copies the error headers (Retry-After, WWW-Authenticate)', () => {
+    expect(respond(new ServiceUnavailableError('down', 7)).response.headers['retry-after']).toBe('7');
+    expect(respond(new IdempotencyInProgressError()).response.headers['retry-after']).toBe('1');
+    expect(
+      respond(new UnauthenticatedError('no', { 'www-authenticate': 'Bearer' })).response.headers,
+    ).toMatchObject({
+      'www-authenticate': 'Bearer',
+    });
+  });
+
+  it('does not log request errors', () => {
+    const { logs } = respond(new InvalidRequestError([]));
+    expect(logs.lines).toEqual([]);
+  });
+
+  it('keeps the cause of a 503 out of the body', () => {
+    const { response } = respond(
+      new ServiceUnavailableError('down', 5, new Error('table arn:aws:dynamodb:x')),
+    );
+    expect(response.body).not.toContain('arn:aws');
+  });
+
+  it.each([
+    ['a plain Error', new Error('SELECT * FROM secrets at /var/task/index.mjs:1:2')],
+    ['a TypeError', new TypeError("Cannot read properties of undefined (reading 'Item')")],
+    ['a thrown string', 'boom /var/task'],
+    ['undefined', undefined],
+  ])('answers %s with a generic 500', (_name, error) => {
+    const { response } = respond(error);
+    expect(response.statusCode).toBe(500);
+    expect(problemOf(response)).toEqual({
+      type: `${PROBLEM_TYPE_PREFIX}internal-error`,
+      title: 'Internal error',
+      status: 500,
+      detail: 'An internal error occurred; it has been logged. Retry later.',
+      instance: '/v1/run-instances',
+      code: 'InternalError',
+      errors: [],
+    });
+  });
+
+  it('logs an unexpected error with the request id and without its stack', () => {
+    const error = new Error('boom');
+    const { logs } = respond(error);
+    expect(logs.records()).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        requestId: 'req-1',
+        instance: '/v1/run-instances',
+        error: { name: 'Error', message: 'boom' },
+      }),
+    ]);
+    expect(logs.text()).not.toContain(error.stack?.split('\n')[1]?.trim() ?? 'no stack');
+  });
+});

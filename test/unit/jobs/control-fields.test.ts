@@ -1,0 +1,125 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { METADATA_LIMITS, splitControlFields } from '../../../lib/jobs/control-fields.ts';
+
+describe('splitControlFields', () => {
+  it('separates webhookUrl and metadata from the Tencent parameters', () => {
+    const split = splitControlFields({
+      ImageId: 'img-pmqg1cw7',
+      webhookUrl: 'https://hooks.example.com/cvm',
+      metadata: { team: 'web' },
+    });
+    expect(split).toEqual({
+      tencent: { ImageId: 'img-pmqg1cw7' },
+      control: { webhookUrl: 'https://hooks.example.com/cvm', metadata: { team: 'web' } },
+      errors: [],
+    });
+  });
+
+  it('defaults to no webhook and empty metadata', () => {
+    expect(splitControlFields({ ImageId: 'img-pmqg1cw7' }).control).toEqual({
+      webhookUrl: null,
+      metadata: {},
+    });
+  });
+
+  it('normalizes an https webhookUrl', () => {
+    expect(splitControlFields({ webhookUrl: 'https://Hooks.Example.com' }).control.webhookUrl).toBe(
+      'https://hooks.example.com/',
+    );
+  });
+
+  it.each([
+    ['an http URL', 'http://hooks.example.com/cvm', 'InvalidParameterValue'],
+    ['a URL with credentials', 'https://user:pass@hooks.example.com/cvm', 'InvalidParameterValue'],
+    ['a URL with a user name only', 'https://user@hooks.example.com/cvm', 'InvalidParameterValue'],
+    ['text that is not a URL', 'hooks.example.com/cvm', 'InvalidParameterValue'],
+    ['a relative path', '/cvm', 'InvalidParameterValue'],
+    ['a URL over 2048 characters', `https://hooks.example.com/${'a'.repeat(2048)}`, 'InvalidParameterValue'],
+    ['a number', 42, 'InvalidParameter'],
+  ])('refuses %s as webhookUrl', (_name, webhookUrl, code) => {
+    const split = splitControlFields({ webhookUrl });
+    expect(split.control.webhookUrl).toBeNull();
+    expect(split.errors).toEqual([{ param: 'webhookUrl', code, message: expect.any(String) }]);
+  });
+
+  it('does not echo credentials of a refused webhookUrl', () => {
+    const split = splitControlFields({ webhookUrl: 'https://user:s3cr3t-pw@hooks.example.com/' });
+    expect(JSON.stringify(split.errors)).not.toContain('s3cr3t-pw');
+  });
+
+  it.each([
+    ['a non-string value', { team: 7 }, 'metadata.team', 'InvalidParameter'],
+    ['a key with a space', { 'my team': 'web' }, 'metadata.my team', 'InvalidParameterValue'],
+    ['an empty key', { '': 'web' }, 'metadata.', 'InvalidParameterValue'],
+    [
+      'a key over 64 characters',
+      { ['k'.repeat(65)]: 'web' },
+      `metadata.${'k'.repeat(65)}`,
+      'InvalidParameterValue',
+    ],
+    ['a value over 256 characters', { team: 'w'.repeat(257) }, 'metadata.team', 'InvalidParameterValue'],
+    ['a value with a lone surrogate', { team: '\ud800' }, 'metadata.team', 'InvalidParameterValue'],
+    ['a nested object', { team: { name: 'web' } }, 'metadata.team', 'InvalidParameter'],
+  ])('refuses metadata with %s', (_name, metadata, param, code) => {
+    expect(splitControlFields({ metadata }).errors).toEqual([{ param, code, message: expect.any(String) }]);
+  });
+
+  it.each([
+    ['an array', ['web']],
+    ['a string', 'team=web'],
+    ['null', null],
+  ])('refuses metadata that is %s', (_name, metadata) => {
+    expect(splitControlFields({ metadata }).errors).toEqual([
+      { param: 'metadata', code: 'InvalidParameter', message: expect.any(String) },
+    ]);
+  });
+
+  it('refuses more than 20 metadata entries', () => {
+    const metadata = Object.fromEntries(
+      Array.from({ length: METADATA_LIMITS.maxEntries + 1 }, (_, i) => [`k${i}`, 'v']),
+    );
+    expect(splitControlFields({ metadata }).errors).toContainEqual({
+      param: 'metadata',
+      code: 'InvalidParameterValue.LimitExceeded',
+      message: expect.stringContaining('21'),
+    });
+  });
+
+  it('accepts exactly 20 metadata entries', () => {
+    const metadata = Object.fromEntries(
+      Array.from({ length: METADATA_LIMITS.maxEntries }, (_, i) => [`k${i}`, 'v']),
+    );
+    expect(splitControlFields({ metadata }).errors).toEqual([]);
+  });
+
+  it('keeps a __proto__ metadata key as plain data', () => {
+    const body = JSON.parse('{"metadata":{"__proto__":"x"}}') as Record<string, unknown>;
+    const { control } = splitControlFields(body);
+    expect(Object.getPrototypeOf(control.metadata)).toBe(Object.prototype);
+    expect(Object.keys(control.metadata)).toEqual(['__proto__']);
+  });
+
+  it('accepts every flat map of short strings under valid keys unchanged (property)', () => {
+    const key = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/).filter((k) => k !== '__proto__');
+    const value = fc
+      .string({ maxLength: METADATA_LIMITS.maxValueLength, unit: 'grapheme' })
+      .filter((v) => v.length <= METADATA_LIMITS.maxValueLength);
+    fc.assert(
+      fc.property(fc.dictionary(key, value, { maxKeys: METADATA_LIMITS.maxEntries }), (metadata) => {
+        const split = splitControlFields({ metadata });
+        expect(split.errors).toEqual([]);
+        expect(split.control.metadata).toEqual(metadata);
+      }),
+    );
+  });
+
+  it('refuses every webhookUrl scheme other than https (property)', () => {
+    const scheme = fc.constantFrom('http', 'ftp', 'ws', 'wss', 'file', 'gopher', 'data', 'javascript');
+    fc.assert(
+      fc.property(scheme, fc.domain(), (s, host) => {
+        expect(splitControlFields({ webhookUrl: `${s}://${host}/hook` }).errors).toHaveLength(1);
+      }),
+    );
+  });
+});

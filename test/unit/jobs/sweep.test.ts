@@ -1,0 +1,71 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { requeueStaleJobs, STALE_QUEUED_MS } from '../../../lib/jobs/sweep.ts';
+import { parseSubmitMessage } from '../../../lib/queue/producer.ts';
+import { CLOCK_START, mockedApi } from '../../helpers/api.ts';
+
+const A = '00000000-0000-4000-8000-00000000000a';
+const B = '00000000-0000-4000-8000-00000000000b';
+
+function withStale(...jobIds: string[]) {
+  const api = mockedApi();
+  api.ddb.on(QueryCommand).resolves({ Items: jobIds.map((jobId) => ({ jobId, pendingSince: 'since' })) });
+  return api;
+}
+
+describe('requeueStaleJobs', () => {
+  it('looks for jobs QUEUED since before now minus STALE_QUEUED_MS', async () => {
+    const api = withStale();
+    await requeueStaleJobs(api.deps);
+    expect(api.ddb.commandCalls(QueryCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
+      ':cutoff': new Date(CLOCK_START.getTime() - STALE_QUEUED_MS).toISOString(),
+    });
+  });
+
+  it('sends one {jobId} message per stale job and returns the count', async () => {
+    const api = withStale(A, B);
+    await expect(requeueStaleJobs(api.deps)).resolves.toBe(2);
+    expect(api.sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input.MessageBody)).toEqual([
+      JSON.stringify({ jobId: A }),
+      JSON.stringify({ jobId: B }),
+    ]);
+  });
+
+  it('touches each re-enqueued job with the pendingSince it saw', async () => {
+    const api = withStale(A);
+    await requeueStaleJobs(api.deps);
+    expect(api.ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      Key: { pk: `job#${A}` },
+      ExpressionAttributeValues: { ':seen': 'since' },
+    });
+  });
+
+  it('skips a job whose send failed, leaving it stale for the next sweep', async () => {
+    const api = withStale(A, B);
+    api.sqs.on(SendMessageCommand).rejectsOnce(new Error('SQS down')).resolves({ MessageId: 'm' });
+    await expect(requeueStaleJobs(api.deps)).resolves.toBe(1);
+    const touched = api.ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input.Key?.pk);
+    expect(touched).toEqual([`job#${B}`]);
+    expect(api.logs.records()).toContainEqual(expect.objectContaining({ level: 'warn', jobId: A }));
+  });
+
+  it('sends nothing when no job is stale', async () => {
+    const api = withStale();
+    await expect(requeueStaleJobs(api.deps)).resolves.toBe(0);
+    expect(api.sqs.calls()).toHaveLength(0);
+  });
+});
+
+describe('parseSubmitMessage', () => {
+  it('reads the message the producer sends', () => {
+    expect(parseSubmitMessage(JSON.stringify({ jobId: A }))).toEqual({ jobId: A });
+  });
+
+  it.each(['not json', 'null', '{}', '{"jobId":""}', '{"jobId":7}', '[]'])(
+    'returns undefined for %s',
+    (body) => {
+      expect(parseSubmitMessage(body)).toBeUndefined();
+    },
+  );
+});
