@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { InvalidRequestError, PolicyDeniedError, ServiceUnavailableError } from '../errors.ts';
+import { InvalidRequestError, PolicyDeniedError, RequestError, ServiceUnavailableError } from '../errors.ts';
 import { type ControlFields, splitControlFields } from '../jobs/control-fields.ts';
 import {
   abandonIdempotentRequest,
@@ -67,11 +67,21 @@ export async function acceptRunInstances(deps: ApiDeps, input: AcceptInput): Pro
 
   let recordKey: string | undefined;
   if (input.idempotencyKey !== undefined) {
-    const start = await beginIdempotentRequest(
-      deps,
-      idempotencyRecordKey(input.caller, input.idempotencyKey),
-      requestFingerprint(validation.request, validation.region, control),
-    );
+    let start: Awaited<ReturnType<typeof beginIdempotentRequest>>;
+    try {
+      start = await beginIdempotentRequest(
+        deps,
+        idempotencyRecordKey(input.caller, input.idempotencyKey),
+        requestFingerprint(validation.request, validation.region, control),
+      );
+    } catch (error) {
+      if (error instanceof RequestError) throw error; // 409, 422
+      throw new ServiceUnavailableError(
+        'The idempotency record could not be read or written; nothing was accepted',
+        STORE_DOWN_RETRY_AFTER_SECONDS,
+        error,
+      );
+    }
     if (start.kind === 'replay') return start.response;
     recordKey = start.recordKey;
   }

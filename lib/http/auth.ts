@@ -5,7 +5,8 @@ import { type HttpEvent, header } from './types.ts';
 
 export type AuthSettings = { mode: 'iam' } | { mode: 'token'; tokens: readonly ApiToken[] };
 
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/;
+/** The auth scheme is case-insensitive (RFC 9110 §11.1); the token is a token68. */
+const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]{16,512})$/i;
 
 /**
  * The caller of a request. `iam`: API Gateway's IAM authorizer has already verified the SigV4 signature; the

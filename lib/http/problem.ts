@@ -14,6 +14,15 @@ export function problemResponse(
   context: { instance: string; requestId?: string; logger: Logger },
 ): HttpResponse {
   if (error instanceof RequestError) {
+    // A 5xx request error (the job store is down) is the operator's concern too: log it with its cause.
+    if (error.status >= 500) {
+      context.logger.error('dependency failure', {
+        error,
+        cause: error.cause,
+        requestId: context.requestId,
+        instance: context.instance,
+      });
+    }
     return {
       statusCode: error.status,
       headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...error.headers },

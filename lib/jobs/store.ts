@@ -91,7 +91,9 @@ export async function transitionJob(
   changes: JobChanges = {},
   remove: readonly string[] = [],
 ): Promise<Job | undefined> {
-  if (!from.some((status) => canTransition(status, to))) throw new IllegalTransitionError(from, to);
+  // Condition only on the statuses that may make this move: a mixed list must not let SUBMITTED → SUBMITTING.
+  const sources = from.filter((status) => canTransition(status, to));
+  if (sources.length === 0) throw new IllegalTransitionError(from, to);
   const names: Record<string, string> = {
     '#status': 'status',
     '#updatedAt': 'updatedAt',
@@ -122,7 +124,7 @@ export async function transitionJob(
     });
     removes.push(parts.join('.'));
   });
-  const fromValues = from.map((status, i) => {
+  const fromValues = sources.map((status, i) => {
     values[`:from${i}`] = status;
     return `:from${i}`;
   });
@@ -155,6 +157,7 @@ export async function listStaleQueuedJobs(
   limit = 100,
 ): Promise<Array<Pick<Job, 'jobId'> & { pendingSince: string }>> {
   const found: Array<Pick<Job, 'jobId'> & { pendingSince: string }> = [];
+  if (limit <= 0) return found;
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await deps.ddb.send(
