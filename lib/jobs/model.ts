@@ -72,22 +72,7 @@ export interface Job {
 }
 
 /** The job as returned and as carried in events (DESIGN §4): password redacted, internals left out. */
-export interface JobView {
-  jobId: string;
-  status: JobStatus;
-  region: string;
-  clientToken: string;
-  request: RunInstancesRequest;
-  instances: JobInstance[];
-  error: JobError | null;
-  attempts: number;
-  requestedBy: string;
-  metadata: Record<string, string>;
-  createdAt: string;
-  updatedAt: string;
-  submittedAt: string | null;
-  completedAt: string | null;
-}
+export type JobView = Omit<Job, 'webhookUrl' | 'version'>;
 
 /** The request with LoginSettings.Password replaced, whether or not the stored item still has it. */
 export function redactedRequest(request: RunInstancesRequest): RunInstancesRequest {
