@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { IdempotencyInProgressError, IdempotencyMismatchError, InvalidRequestError } from '../errors.ts';
-import type { StoreDeps } from './store.ts';
+import { type StoreDeps, settleJobWrite } from './store.ts';
 import { idempotencyKey } from './table.ts';
 
 /**
@@ -11,8 +11,11 @@ import { idempotencyKey } from './table.ts';
  * because DynamoDB TTL deletes days late (reference §3).
  */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
-/** A request that crashed mid-way frees its key after this; API Gateway gives up on a request after 30 s. */
-export const IN_PROGRESS_LEASE_SECONDS = 60;
+/**
+ * How long a claim protects a request in progress: longer than the API function may run (serverless.yml:
+ * 25 s), so only a request that is certainly over (crashed, timed out) can be taken over.
+ */
+export const IN_PROGRESS_LEASE_SECONDS = 30;
 
 export interface StoredResponse {
   statusCode: number;
@@ -20,9 +23,15 @@ export interface StoredResponse {
   body: string;
 }
 
+/**
+ * new: this request owns the key and creates its job. replay: answer the stored response. recover: an
+ * earlier request with this key stored job `jobId` but never finished (it crashed or timed out); answer for
+ * that job instead of creating another.
+ */
 export type IdempotencyStart =
   | { kind: 'new'; recordKey: string }
-  | { kind: 'replay'; response: StoredResponse };
+  | { kind: 'replay'; response: StoredResponse }
+  | { kind: 'recover'; recordKey: string; jobId: string };
 
 const KEY_TEXT = /^[\x21-\x7e]{1,255}$/;
 
@@ -54,15 +63,18 @@ export function idempotencyRecordKey(caller: string, key: string): string {
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /**
- * Claims the key for a new request, or tells the caller to replay the first response. Throws the 409 and 422
- * errors of the draft.
+ * Claims the key for a new request that will create job `jobId`, or tells the caller to replay the first
+ * response, or to recover the job an unfinished earlier request stored. Throws the 409 and 422 of the draft.
+ * The record names its job from the start, so no crash between storing the job and storing the response can
+ * lead a retry to create a second job.
  */
 export async function beginIdempotentRequest(
   deps: StoreDeps,
   recordKey: string,
   fingerprint: string,
+  jobId: string,
 ): Promise<IdempotencyStart> {
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     const now = seconds(deps.now());
     try {
       await deps.ddb.send(
@@ -73,16 +85,15 @@ export async function beginIdempotentRequest(
             kind: 'idempotency',
             status: 'IN_PROGRESS',
             fingerprint,
+            jobId,
             createdAt: deps.now().toISOString(),
             expiresAt: now + IDEMPOTENCY_TTL_SECONDS,
             ttl: now + IDEMPOTENCY_TTL_SECONDS,
             leaseExpiresAt: now + IN_PROGRESS_LEASE_SECONDS,
           },
-          // New key, an expired record, or an abandoned in-progress one.
-          ConditionExpression:
-            'attribute_not_exists(pk) OR expiresAt <= :now OR (#status = :inProgress AND leaseExpiresAt <= :now)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':now': now, ':inProgress': 'IN_PROGRESS' },
+          // A new key, or one whose 24 hours are over (TTL deletes late, so expiry is checked here).
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': now },
         }),
       );
       return { kind: 'new', recordKey };
@@ -94,8 +105,36 @@ export async function beginIdempotentRequest(
     );
     if (!Item) continue; // abandoned between our put and our read: claim it again
     if (Item.fingerprint !== fingerprint) throw new IdempotencyMismatchError();
-    if (Item.status !== 'COMPLETED') throw new IdempotencyInProgressError();
-    return { kind: 'replay', response: Item.response as StoredResponse };
+    if (Item.status === 'COMPLETED') return { kind: 'replay', response: Item.response as StoredResponse };
+    // No lease (never written by this code) counts as held: only a lease seen to run out frees a key.
+    if (typeof Item.leaseExpiresAt !== 'number' || Item.leaseExpiresAt > now)
+      throw new IdempotencyInProgressError();
+    // The earlier request is over without an answer. If its job was stored, answer for it.
+    const earlier = String(Item.jobId);
+    if ((await settleJobWrite(deps, { jobId: earlier, createdAt: String(Item.createdAt) })) === 'stored') {
+      return { kind: 'recover', recordKey, jobId: earlier };
+    }
+    try {
+      await deps.ddb.send(
+        new UpdateCommand({
+          TableName: deps.tableName,
+          Key: idempotencyKey(recordKey),
+          UpdateExpression: 'SET jobId = :mine, leaseExpiresAt = :lease, createdAt = :at',
+          ConditionExpression: '#status = :inProgress AND jobId = :earlier',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':mine': jobId,
+            ':lease': now + IN_PROGRESS_LEASE_SECONDS,
+            ':at': deps.now().toISOString(),
+            ':inProgress': 'IN_PROGRESS',
+            ':earlier': earlier,
+          },
+        }),
+      );
+      return { kind: 'new', recordKey };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
   throw new IdempotencyInProgressError();
 }

@@ -61,6 +61,43 @@ export async function createJob(deps: StoreDeps, job: Job): Promise<void> {
   }
 }
 
+/**
+ * Whether a failed AWS call certainly did not take effect: the service answered 4xx (validation, throttling,
+ * missing table, denied). Timeouts, dropped connections and 5xx may have been applied.
+ */
+export function isDefiniteFailure(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  return status !== undefined && status >= 400 && status < 500;
+}
+
+/**
+ * Decides a job write whose outcome is unknown (a timeout after sending): puts a tombstone at the job's key,
+ * conditioned on nothing being there. If the tombstone lands, the job was not stored and can never be (its
+ * own conditional Put would now fail): 'absent'. If the key is taken by this job, 'stored'. A failure of this
+ * call itself propagates, and the outcome stays unknown.
+ */
+export async function settleJobWrite(
+  deps: StoreDeps,
+  job: Pick<Job, 'jobId' | 'createdAt'>,
+): Promise<'stored' | 'absent'> {
+  try {
+    await deps.ddb.send(
+      new PutCommand({
+        TableName: deps.tableName,
+        Item: { ...jobKey(job.jobId), kind: 'void', jobId: job.jobId, createdAt: deps.now().toISOString() },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return 'absent';
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+  const existing = await getJob(deps, job.jobId);
+  if (existing?.createdAt === job.createdAt) return 'stored';
+  // Someone else's tombstone (an earlier settle) or no job: either way this job is not stored.
+  return 'absent';
+}
+
 /** Reads a job (strongly consistent), or undefined. */
 export async function getJob(deps: StoreDeps, jobId: string): Promise<Job | undefined> {
   const { Item } = await deps.ddb.send(

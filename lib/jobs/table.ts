@@ -1,6 +1,7 @@
 /**
  * The jobs table (serverless.yml describes it; the local stack creates it from there). One table, keyed by
- * `pk`: jobs (`job#<id>`) and idempotency records (`idem#<hash>`). Sparse GSIs find pending work without a Scan:
+ * `pk`: jobs (`job#<id>`, or a `void` tombstone where a job was settled as not stored), idempotency records
+ * (`idem#<hash>`) and ClientToken reservations (`ctok#<hash>`). Sparse GSIs find pending work without a Scan:
  * only a non-terminal job carries `pendingStatus`, only a job with an undelivered notification `notifyPending`.
  */
 export const PARTITION_KEY = 'pk';
@@ -9,3 +10,4 @@ export const NOTIFY_INDEX = 'pending-notifications';
 
 export const jobKey = (jobId: string) => ({ [PARTITION_KEY]: `job#${jobId}` });
 export const idempotencyKey = (hash: string) => ({ [PARTITION_KEY]: `idem#${hash}` });
+export const clientTokenKey = (hash: string) => ({ [PARTITION_KEY]: `ctok#${hash}` });

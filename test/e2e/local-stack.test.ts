@@ -145,7 +145,12 @@ describe('the local stack over HTTP', () => {
       webhookUrl: null,
       metadata: {},
     });
-    await beginIdempotentRequest(stack.apiDeps, idempotencyRecordKey('alice', 'in-flight-key'), fingerprint);
+    await beginIdempotentRequest(
+      stack.apiDeps,
+      idempotencyRecordKey('alice', 'in-flight-key'),
+      fingerprint,
+      'in-flight-job',
+    );
     const response = await post(seed(1, 'json'), 'application/json', {
       headers: { 'idempotency-key': 'in-flight-key' },
     });

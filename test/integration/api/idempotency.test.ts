@@ -99,7 +99,12 @@ describe('Idempotency-Key against dynalite and fauxqs', () => {
 
   it('answers 409 with Retry-After while the first request with the key is in progress', async () => {
     const { stack, api, call } = await freshApi();
-    await beginIdempotentRequest(api.deps, idempotencyRecordKey('alice', 'k'), fingerprintOf(seedExample(1)));
+    await beginIdempotentRequest(
+      api.deps,
+      idempotencyRecordKey('alice', 'k'),
+      fingerprintOf(seedExample(1)),
+      'earlier-job',
+    );
     const response = await call(jsonRunEvent(seedExample(1), { idempotencyKey: 'k' }));
     expect(response.statusCode).toBe(409);
     expect(response.headers['retry-after']).toBe('1');
@@ -109,13 +114,23 @@ describe('Idempotency-Key against dynalite and fauxqs', () => {
 
   it('answers 422, not 409, for another payload while the key is in progress', async () => {
     const { api, call } = await freshApi();
-    await beginIdempotentRequest(api.deps, idempotencyRecordKey('alice', 'k'), fingerprintOf(seedExample(1)));
+    await beginIdempotentRequest(
+      api.deps,
+      idempotencyRecordKey('alice', 'k'),
+      fingerprintOf(seedExample(1)),
+      'earlier-job',
+    );
     expect((await call(jsonRunEvent(seedExample(3), { idempotencyKey: 'k' }))).statusCode).toBe(422);
   });
 
   it('lets a retry take over a key whose in-progress lease ran out', async () => {
     const { stack, api, call } = await freshApi();
-    await beginIdempotentRequest(api.deps, idempotencyRecordKey('alice', 'k'), fingerprintOf(seedExample(1)));
+    await beginIdempotentRequest(
+      api.deps,
+      idempotencyRecordKey('alice', 'k'),
+      fingerprintOf(seedExample(1)),
+      'earlier-job',
+    );
     api.clock.advance(IN_PROGRESS_LEASE_SECONDS * 1000);
     const response = await call(jsonRunEvent(seedExample(1), { idempotencyKey: 'k' }));
     expect(response.statusCode).toBe(202);

@@ -80,7 +80,7 @@ describe('idempotencyRecordKey', () => {
 describe('beginIdempotentRequest', () => {
   it('claims a new key with an IN_PROGRESS record that expires after 24 h and a 60 s lease', async () => {
     const api = mockedApi();
-    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp')).resolves.toEqual({
+    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp', 'job-1')).resolves.toEqual({
       kind: 'new',
       recordKey: 'rk',
     });
@@ -100,7 +100,7 @@ describe('beginIdempotentRequest', () => {
     const api = mockedApi();
     api.ddb.on(PutCommand).rejects(conditionFailed());
     api.ddb.on(GetCommand).resolves({ Item: { status: 'COMPLETED', fingerprint: 'fp', response: RESPONSE } });
-    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp')).resolves.toEqual({
+    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp', 'job-1')).resolves.toEqual({
       kind: 'replay',
       response: RESPONSE,
     });
@@ -112,28 +112,34 @@ describe('beginIdempotentRequest', () => {
     api.ddb
       .on(GetCommand)
       .resolves({ Item: { status: 'COMPLETED', fingerprint: 'other', response: RESPONSE } });
-    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp')).rejects.toThrow(IdempotencyMismatchError);
+    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp', 'job-1')).rejects.toThrow(
+      IdempotencyMismatchError,
+    );
   });
 
   it('throws the 422 error for a different fingerprint even while in progress', async () => {
     const api = mockedApi();
     api.ddb.on(PutCommand).rejects(conditionFailed());
     api.ddb.on(GetCommand).resolves({ Item: { status: 'IN_PROGRESS', fingerprint: 'other' } });
-    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp')).rejects.toThrow(IdempotencyMismatchError);
+    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp', 'job-1')).rejects.toThrow(
+      IdempotencyMismatchError,
+    );
   });
 
   it('throws the 409 error while the first request is in progress', async () => {
     const api = mockedApi();
     api.ddb.on(PutCommand).rejects(conditionFailed());
     api.ddb.on(GetCommand).resolves({ Item: { status: 'IN_PROGRESS', fingerprint: 'fp' } });
-    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp')).rejects.toThrow(IdempotencyInProgressError);
+    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp', 'job-1')).rejects.toThrow(
+      IdempotencyInProgressError,
+    );
   });
 
   it('claims the key again when the record vanished between the Put and the read', async () => {
     const api = mockedApi();
     api.ddb.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
     api.ddb.on(GetCommand).resolves({});
-    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp')).resolves.toEqual({
+    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp', 'job-1')).resolves.toEqual({
       kind: 'new',
       recordKey: 'rk',
     });
@@ -144,13 +150,15 @@ describe('beginIdempotentRequest', () => {
     const api = mockedApi();
     api.ddb.on(PutCommand).rejects(conditionFailed());
     api.ddb.on(GetCommand).resolves({});
-    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp')).rejects.toThrow(IdempotencyInProgressError);
+    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp', 'job-1')).rejects.toThrow(
+      IdempotencyInProgressError,
+    );
   });
 
   it('propagates an error other than a failed condition', async () => {
     const api = mockedApi();
     api.ddb.on(PutCommand).rejects(new Error('throttled'));
-    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp')).rejects.toThrow('throttled');
+    await expect(beginIdempotentRequest(api.deps, 'rk', 'fp', 'job-1')).rejects.toThrow('throttled');
     expect(api.ddb.commandCalls(GetCommand)).toHaveLength(0);
   });
 });

@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { RequestError } from '../errors.ts';
+import { getJob, type StoreDeps, settleJobWrite } from './store.ts';
+import { clientTokenKey } from './table.ts';
+
+/** 409: a caller's ClientToken already belongs to another job (one token, one job: DESIGN §3). */
+export class ClientTokenInUseError extends RequestError {
+  constructor() {
+    super({
+      status: 409,
+      problem: 'client-token-in-use',
+      title: 'The ClientToken belongs to another job',
+      code: 'InvalidClientToken.InUse',
+      detail:
+        "Another job already uses this ClientToken; Tencent would answer it with that job's instances. Use a new ClientToken, or none",
+    });
+  }
+}
+
+const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/**
+ * Reserves a caller-chosen ClientToken for a job. Tencent scopes tokens to the account, and every caller of
+ * this service shares that account, so the reservation is global. A reservation whose job was never stored
+ * (a request that failed) is taken over; one whose job exists refuses the request with 409.
+ */
+export async function reserveClientToken(
+  deps: StoreDeps,
+  token: string,
+  jobId: string,
+  createdAt: string,
+): Promise<void> {
+  const key = clientTokenKey(hashOf(token));
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await deps.ddb.send(
+        new PutCommand({
+          TableName: deps.tableName,
+          Item: { ...key, kind: 'client-token', jobId, createdAt },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const { Item } = await deps.ddb.send(
+      new GetCommand({ TableName: deps.tableName, Key: key, ConsistentRead: true }),
+    );
+    if (!Item) continue;
+    const holder = String(Item.jobId);
+    if (holder === jobId) return;
+    if (await getJob(deps, holder)) throw new ClientTokenInUseError();
+    // The holder was never stored: make sure it never will be, then take the reservation over.
+    if ((await settleJobWrite(deps, { jobId: holder, createdAt: String(Item.createdAt) })) === 'stored') {
+      throw new ClientTokenInUseError();
+    }
+    try {
+      await deps.ddb.send(
+        new UpdateCommand({
+          TableName: deps.tableName,
+          Key: key,
+          UpdateExpression: 'SET jobId = :mine, createdAt = :at',
+          ConditionExpression: 'jobId = :holder',
+          ExpressionAttributeValues: { ':mine': jobId, ':at': createdAt, ':holder': holder },
+        }),
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+  throw new ClientTokenInUseError();
+}
+
+/** Gives a reservation back after the job was certainly not stored. */
+export async function releaseClientToken(deps: StoreDeps, token: string, jobId: string): Promise<void> {
+  try {
+    await deps.ddb.send(
+      new DeleteCommand({
+        TableName: deps.tableName,
+        Key: clientTokenKey(hashOf(token)),
+        ConditionExpression: 'jobId = :mine',
+        ExpressionAttributeValues: { ':mine': jobId },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}

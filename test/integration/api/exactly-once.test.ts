@@ -1,0 +1,167 @@
+import { GetCommand, type PutCommand, QueryCommand, type UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiDeps } from '../../../lib/api/deps.ts';
+import { createApiHandler } from '../../../lib/api/handler.ts';
+import type { HttpEvent } from '../../../lib/http/types.ts';
+import { IN_PROGRESS_LEASE_SECONDS } from '../../../lib/jobs/idempotency.ts';
+import { newJob } from '../../../lib/jobs/model.ts';
+import { createJob, JobExistsError } from '../../../lib/jobs/store.ts';
+import { jobKey, PENDING_INDEX } from '../../../lib/jobs/table.ts';
+import {
+  type ApiEmulators,
+  type ApiStack,
+  drainQueue,
+  emulatorApi,
+  invoke,
+  jobOf,
+  jsonRunEvent,
+  problemOf,
+  startApiEmulators,
+  TOKENS,
+} from '../../helpers/api.ts';
+import { seedExample } from '../../helpers/requests.ts';
+
+let env: ApiEmulators;
+let stages = 0;
+beforeAll(async () => {
+  env = await startApiEmulators('exactly-once');
+});
+afterAll(() => env.stop());
+
+type Command = PutCommand | UpdateCommand;
+/** What the test makes one DynamoDB call do: fail before sending, or send and then fail (timeout after write). */
+type Sabotage = (command: Command) => 'before' | 'after' | undefined;
+
+/** The real table behind a client whose chosen calls fail, as a network timeout would. */
+function sabotaged(stack: ApiStack, sabotage: { current: Sabotage | undefined }): ApiDeps['ddb'] {
+  return {
+    send: (async (command: Command) => {
+      const when = sabotage.current?.(command);
+      if (when === 'before') throw Object.assign(new Error('socket timeout'), { name: 'TimeoutError' });
+      const result = await stack.ddb.send(command as never);
+      if (when === 'after') throw Object.assign(new Error('socket timeout'), { name: 'TimeoutError' });
+      return result;
+    }) as ApiDeps['ddb']['send'],
+  };
+}
+
+const itemKind = (command: Command) => (command.input as { Item?: { kind?: string } }).Item?.kind;
+const isUpdate = (command: Command) => 'UpdateExpression' in command.input;
+
+const FIXED_JOB_ID = '00000000-0000-4000-8000-00000000d0d0';
+
+async function freshApi(overrides: Partial<ApiDeps> = {}) {
+  const stack = await env.provision(`once-${++stages}`);
+  const sabotage: { current: Sabotage | undefined } = { current: undefined };
+  const api = emulatorApi(stack, { ddb: sabotaged(stack, sabotage), ...overrides });
+  const call = (event: HttpEvent) => invoke(createApiHandler(api.deps), event);
+  return { stack, api, call, sabotage };
+}
+
+async function queuedJobs(stack: ApiStack): Promise<string[]> {
+  const { Items = [] } = await stack.ddb.send(
+    new QueryCommand({
+      TableName: stack.tableName,
+      IndexName: PENDING_INDEX,
+      KeyConditionExpression: 'pendingStatus = :queued',
+      ExpressionAttributeValues: { ':queued': 'QUEUED' },
+    }),
+  );
+  return Items.map((item) => String(item.jobId));
+}
+
+describe('one request, one job — even when the store fails half-way', () => {
+  it('answers 202 when the job write landed but its answer was lost, and stores one job', async () => {
+    const { stack, call, sabotage } = await freshApi();
+    sabotage.current = (command) => (itemKind(command) === 'job' ? 'after' : undefined);
+    const response = await call(jsonRunEvent(seedExample(1)));
+    expect(response.statusCode).toBe(202);
+    expect(await queuedJobs(stack)).toEqual([jobOf(response).jobId]);
+    expect(await drainQueue(stack.sqs, stack.submitQueueUrl)).toHaveLength(1);
+  });
+
+  it('answers 503 "nothing was accepted" only once a tombstone guarantees the job can never appear', async () => {
+    const { stack, api, call, sabotage } = await freshApi({ newId: () => FIXED_JOB_ID });
+    sabotage.current = (command) => (itemKind(command) === 'job' ? 'before' : undefined);
+    const response = await call(jsonRunEvent(seedExample(1)));
+    expect(response.statusCode).toBe(503);
+    expect(problemOf(response).detail).toContain('nothing was accepted');
+    expect(await queuedJobs(stack)).toEqual([]);
+    const { Item } = await stack.ddb.send(
+      new GetCommand({ TableName: stack.tableName, Key: jobKey(FIXED_JOB_ID), ConsistentRead: true }),
+    );
+    expect(Item?.kind).toBe('void');
+    // The job's own write, arriving late, can no longer land.
+    sabotage.current = undefined;
+    const late = newJob({
+      jobId: FIXED_JOB_ID,
+      region: 'ap-guangzhou',
+      request: { Placement: { Zone: 'ap-guangzhou-2' }, ImageId: 'img-pmqg1cw7' },
+      requestedBy: 'alice',
+      metadata: {},
+      webhookUrl: null,
+      now: api.clock.now(),
+    });
+    await expect(createJob(api.deps, late)).rejects.toBeInstanceOf(JobExistsError);
+  });
+
+  it('recovers the job of a request whose answer was never stored, instead of creating a second one', async () => {
+    const { stack, api, call, sabotage } = await freshApi();
+    // The job is stored and queued, but storing the idempotent response fails (the Lambda then dies).
+    sabotage.current = (command) => (isUpdate(command) ? 'before' : undefined);
+    const first = await call(jsonRunEvent(seedExample(2), { idempotencyKey: 'deploy-42' }));
+    expect(first.statusCode).toBe(202);
+    sabotage.current = undefined;
+    expect((await call(jsonRunEvent(seedExample(2), { idempotencyKey: 'deploy-42' }))).statusCode).toBe(409);
+    api.clock.advance(IN_PROGRESS_LEASE_SECONDS * 1000 + 1000);
+    const retry = await call(jsonRunEvent(seedExample(2), { idempotencyKey: 'deploy-42' }));
+    expect(retry.statusCode).toBe(202);
+    expect(jobOf(retry).jobId).toBe(jobOf(first).jobId);
+    expect(await queuedJobs(stack)).toEqual([jobOf(first).jobId]);
+    const replay = await call(jsonRunEvent(seedExample(2), { idempotencyKey: 'deploy-42' }));
+    expect(jobOf(replay).jobId).toBe(jobOf(first).jobId);
+  });
+
+  it('asks for a retry with the same key when even the tombstone fails, and that retry finds the job', async () => {
+    const { stack, api, call, sabotage } = await freshApi();
+    sabotage.current = (command) =>
+      itemKind(command) === 'job' ? 'after' : itemKind(command) === 'void' ? 'before' : undefined;
+    const first = await call(jsonRunEvent(seedExample(3), { idempotencyKey: 'unsure' }));
+    expect(first.statusCode).toBe(503);
+    expect(problemOf(first).detail).toContain('same Idempotency-Key');
+    sabotage.current = undefined;
+    api.clock.advance(IN_PROGRESS_LEASE_SECONDS * 1000 + 1000);
+    const retry = await call(jsonRunEvent(seedExample(3), { idempotencyKey: 'unsure' }));
+    expect(retry.statusCode).toBe(202);
+    expect(await queuedJobs(stack)).toEqual([jobOf(retry).jobId]);
+  });
+});
+
+describe('a caller-chosen ClientToken belongs to one job', () => {
+  const withToken = (n: 1 | 2 | 3, ClientToken: string) => ({ ...seedExample(n), ClientToken });
+
+  it('refuses another job with a ClientToken in use, whoever asks, with 409', async () => {
+    const { call } = await freshApi();
+    expect((await call(jsonRunEvent(withToken(1, 'deploy-web-1')))).statusCode).toBe(202);
+    const bob = await call(jsonRunEvent(withToken(1, 'deploy-web-1'), { bearer: TOKENS.bob.token }));
+    expect(bob.statusCode).toBe(409);
+    expect(problemOf(bob).code).toBe('InvalidClientToken.InUse');
+    expect((await call(jsonRunEvent(withToken(3, 'deploy-web-1')))).statusCode).toBe(409);
+  });
+
+  it('frees the token of a job that was certainly not stored', async () => {
+    const { call, sabotage } = await freshApi();
+    sabotage.current = (command) => (itemKind(command) === 'job' ? 'before' : undefined);
+    expect((await call(jsonRunEvent(withToken(1, 'retry-me')))).statusCode).toBe(503);
+    sabotage.current = undefined;
+    expect((await call(jsonRunEvent(withToken(1, 'retry-me')))).statusCode).toBe(202);
+  });
+
+  it('lets a replay with the same Idempotency-Key through its own reservation', async () => {
+    const { call } = await freshApi();
+    const first = await call(jsonRunEvent(withToken(2, 'keyed-token'), { idempotencyKey: 'k-1' }));
+    const again = await call(jsonRunEvent(withToken(2, 'keyed-token'), { idempotencyKey: 'k-1' }));
+    expect(again.statusCode).toBe(202);
+    expect(jobOf(again).jobId).toBe(jobOf(first).jobId);
+  });
+});
