@@ -108,7 +108,11 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 /** Parses the environment once; throws one ConfigError naming every missing or invalid variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = environment.safeParse(env);
+  // An empty variable means "not set" (serverless.yml passes '' for an unset guardrail).
+  const given = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
+  const parsed = environment.safeParse(given);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map(describeIssue));
   const config = parsed.data;
   const problems: string[] = [];

@@ -11,13 +11,16 @@ import { createLogger } from './log.ts';
  * scope of the handler) and passed down. Endpoints come from the SDK's own AWS_ENDPOINT_URL_* variables.
  */
 /**
- * The API answers within API Gateway's 30 s and its own 10 s timeout: each AWS call gets a short socket
- * budget, and the SDK's own retries (3 attempts) stay inside it.
+ * Short socket budgets and two attempts per AWS call: a request makes at most six calls in a row (claim,
+ * reserve, put, settle, send, complete), which stays near 25 s even when every one times out twice — the API
+ * function's timeout (serverless.yml). A request cut short there is safe: its Idempotency-Key record names
+ * its job, and an unsettled job write is settled by the retry.
  */
-const AWS_REQUEST_HANDLER = { connectionTimeout: 1000, requestTimeout: 2500 } as const;
+const AWS_REQUEST_HANDLER = { connectionTimeout: 500, requestTimeout: 1500 } as const;
+const AWS_MAX_ATTEMPTS = 2;
 
 export function documentClient(
-  client = new DynamoDBClient({ requestHandler: AWS_REQUEST_HANDLER }),
+  client = new DynamoDBClient({ requestHandler: AWS_REQUEST_HANDLER, maxAttempts: AWS_MAX_ATTEMPTS }),
 ): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
@@ -27,7 +30,8 @@ export function createApiDeps(config: Config = loadConfig(), overrides: Partial<
   const settings = requireSettings(config, ['JOBS_TABLE', 'SUBMIT_QUEUE_URL']);
   return {
     ddb: overrides.ddb ?? documentClient(),
-    sqs: overrides.sqs ?? new SQSClient({ requestHandler: AWS_REQUEST_HANDLER }),
+    sqs:
+      overrides.sqs ?? new SQSClient({ requestHandler: AWS_REQUEST_HANDLER, maxAttempts: AWS_MAX_ATTEMPTS }),
     tableName: settings.JOBS_TABLE,
     queueUrl: settings.SUBMIT_QUEUE_URL,
     logger: createLogger({ level: config.LOG_LEVEL, base: { service: 'api' } }),

@@ -45,9 +45,25 @@ export function lambdaContext(functionName: string, timeoutMs: number): Context 
   };
 }
 
-function problem(res: ServerResponse, status: number, title: string, detail: string): void {
-  res.writeHead(status, { 'content-type': 'application/problem+json' });
-  res.end(JSON.stringify({ type: 'about:blank', title, status, detail }));
+/** The gateway's own errors, in the API's problem+json shape (DESIGN §4). */
+function problem(res: ServerResponse, status: number, title: string, detail: string, instance = '/'): void {
+  const codes: Record<number, string> = {
+    404: 'ResourceNotFound',
+    413: 'RequestSizeLimitExceeded',
+    500: 'InternalError',
+  };
+  res.writeHead(status, { 'content-type': 'application/problem+json', 'cache-control': 'no-store' });
+  res.end(
+    JSON.stringify({
+      type: `urn:cvm-provisioner:problem:${title.toLowerCase().replace(/[^a-z]+/g, '-')}`,
+      title,
+      status,
+      detail,
+      instance,
+      code: codes[status] ?? 'InternalError',
+      errors: [],
+    }),
+  );
 }
 
 /**
@@ -69,7 +85,7 @@ export function createGateway(routes: readonly Route[], functionPrefix: string) 
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     const found = compiled.find((c) => c.method === method && c.pattern.test(url.pathname));
-    if (!found) return problem(res, 404, 'Not Found', `No route ${method} ${url.pathname}`);
+    if (!found) return problem(res, 404, 'Not found', `No route ${method} ${url.pathname}`, url.pathname);
     const match = found.pattern.exec(url.pathname) ?? [];
     const pathParameters = Object.fromEntries(
       found.names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]),
@@ -118,7 +134,7 @@ export function createGateway(routes: readonly Route[], functionPrefix: string) 
       res.end(result.body);
     } catch {
       // API Gateway answers a crashed integration with a bare 500.
-      problem(res, 500, 'Internal Server Error', 'The function failed');
+      problem(res, 500, 'Internal error', 'The function failed', url.pathname);
     }
   };
 }

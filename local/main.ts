@@ -27,6 +27,7 @@ Create the seed's example 2 (a prepaid S1.SMALL1 in ap-guangzhou-2):
 
 Then GET the Location it answers with (same Authorization header). Ctrl-C stops the stack.
 `);
+if (stack.requeued > 0) console.log(`Re-enqueued ${stack.requeued} job(s) left QUEUED by an earlier run.`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -8,6 +8,7 @@ import { createApiHandler } from '../lib/api/handler.ts';
 import { ROUTES } from '../lib/api/router.ts';
 import { loadConfig } from '../lib/config.ts';
 import { createApiDeps, documentClient } from '../lib/deps.ts';
+import { requeueStaleJobs } from '../lib/jobs/sweep.ts';
 import { createLogger } from '../lib/log.ts';
 import { type Emulators, localClients, provisionResources, startEmulators } from './emulators.ts';
 import { createGateway } from './gateway.ts';
@@ -33,6 +34,8 @@ export interface LocalStack {
   emulators: Emulators;
   clients: ReturnType<typeof localClients>;
   apiDeps: ApiDeps;
+  /** QUEUED jobs from an earlier run whose messages were sent again at start. */
+  requeued: number;
   stop(): Promise<void>;
 }
 
@@ -83,6 +86,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(options.logSink ? { sink: options.logSink } : {}),
   });
   const apiDeps = createApiDeps(config, { ddb: documentClient(clients.dynamodb), sqs: clients.sqs, logger });
+  // SQS lives in memory here while DynamoDB keeps its data: jobs left QUEUED by an earlier run have lost their
+  // messages. Send them again now (the poller's sweep does this every minute once it exists).
+  const requeued = await requeueStaleJobs({ ...apiDeps, logger }, { olderThanMs: 0, limit: 1000 });
   const api = createApiHandler(apiDeps);
   const gateway = createGateway(
     [
@@ -107,6 +113,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     emulators,
     clients,
     apiDeps,
+    requeued,
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

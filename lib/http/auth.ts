@@ -8,17 +8,35 @@ export type AuthSettings = { mode: 'iam' } | { mode: 'token'; tokens: readonly A
 /** The auth scheme is case-insensitive (RFC 9110 §11.1); the token is a token68. */
 const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]{16,512})$/i;
 
+const ASSUMED_ROLE = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/;
+
+/**
+ * The caller behind an IAM ARN. An assumed-role ARN ends in a session name that SDKs often make up per
+ * credential refresh (`aws-sdk-js-1700000000000`): the caller is the role, so a refresh keeps its jobs and keys.
+ */
+export function stableIdentity(userArn: string): string {
+  const match = ASSUMED_ROLE.exec(userArn);
+  return match ? `arn:${match[1]}:iam::${match[2]}:role/${match[3]}` : userArn;
+}
+
 /**
  * The caller of a request. `iam`: API Gateway's IAM authorizer has already verified the SigV4 signature; the
- * caller is its user ARN. `token`: `Authorization: Bearer …`, whose SHA-256 is compared in constant time with
+ * caller is its user (or, for an assumed role, the role) ARN. `token`: `Authorization: Bearer …`, whose SHA-256 is compared in constant time with
  * every configured hash; the matching entry's name is the caller.
  */
 export function authenticate(event: HttpEvent, settings: AuthSettings): string {
   if (settings.mode === 'iam') {
     const iam = event.requestContext.authorizer?.iam;
-    const caller =
-      iam?.userArn ?? (iam?.accountId && iam.callerId ? `${iam.accountId}:${iam.callerId}` : undefined);
-    if (!caller) throw new UnauthenticatedError('The request carries no IAM identity');
+    const caller = iam?.userArn
+      ? stableIdentity(iam.userArn)
+      : iam?.accountId && iam.callerId
+        ? `${iam.accountId}:${iam.callerId.split(':')[0]}`
+        : undefined;
+    if (!caller) {
+      throw new UnauthenticatedError('The request carries no IAM identity', {
+        'www-authenticate': 'AWS4-HMAC-SHA256',
+      });
+    }
     return caller;
   }
   const challenge = { 'www-authenticate': 'Bearer realm="cvm-provisioner"' };

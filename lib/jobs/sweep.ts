@@ -4,10 +4,11 @@ import { listStaleQueuedJobs, type StoreDeps, touchQueuedJob } from './store.ts'
 
 /**
  * How long a job may sit QUEUED before the sweep sends its message again. A normal job leaves QUEUED within
- * seconds of its message; two minutes means "the send was lost" without racing a busy queue. A second message
- * for a job is harmless: the submitter's QUEUED → SUBMITTING transition is conditional.
+ * seconds of its message. Five minutes is longer than the queue's visibility timeout (180 s, serverless.yml),
+ * so a message that is merely hidden after a failed receive is not doubled. A second message for a job is
+ * harmless anyway: the submitter's QUEUED → SUBMITTING transition is conditional.
  */
-export const STALE_QUEUED_MS = 2 * 60 * 1000;
+export const STALE_QUEUED_MS = 5 * 60 * 1000;
 
 export interface SweepDeps extends StoreDeps, QueueDeps {
   logger: Logger;
@@ -32,7 +33,12 @@ export async function requeueStaleJobs(
       continue;
     }
     sent++;
-    await touchQueuedJob(deps, jobId, pendingSince);
+    try {
+      await touchQueuedJob(deps, jobId, pendingSince);
+    } catch (error) {
+      // Only means this job may be sent again by the next sweep; carry on with the others.
+      deps.logger.warn('sweep could not mark a re-enqueued job', { jobId, error });
+    }
     deps.logger.info('re-enqueued a stale QUEUED job', { jobId, queuedSince: pendingSince });
   }
   return sent;

@@ -153,7 +153,7 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
     const isGet = httpMethod === 'GET';
     const contentType = isGet ? 'application/x-www-form-urlencoded' : 'application/json';
     const body = isGet ? '' : JSON.stringify(withoutNulls(params));
-    const query = isGet ? encodeForm(flattenParams(params)) : '';
+    const query = isGet ? encodeForm(flattenParams(withoutNulls(params) as Record<string, unknown>)) : '';
     const { authorization } = signTc3(
       {
         method: httpMethod,
@@ -189,7 +189,7 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
     credentials: TencentCredentials,
     region?: string,
   ): WireRequest => {
-    const pairs: Array<[string, string]> = flattenParams(params);
+    const pairs: Array<[string, string]> = flattenParams(withoutNulls(params) as Record<string, unknown>);
     const reserved = pairs.find(([key]) => V1_RESERVED.has(key));
     if (reserved) {
       throw new RequestNotSentError(

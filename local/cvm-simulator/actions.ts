@@ -135,9 +135,14 @@ export function runInstances(ctx: ActionContext): Record<string, unknown> {
   if (count < 1 || count > MAX_INSTANCE_COUNT) {
     throw new SimError('InvalidParameterValue.Range', `InstanceCount must be in [1, ${MAX_INSTANCE_COUNT}]`);
   }
-  const token = getString(params, 'ClientToken');
-  if (token !== undefined && token.length > 64)
+  // An empty token is no token (no idempotency), as when it is omitted; Tencent allows at most 64 ASCII characters.
+  const token = getString(params, 'ClientToken') || undefined;
+  if (token !== undefined && !/^[\x20-\x7e]*$/.test(token)) {
+    throw new SimError('InvalidParameterValue', 'ClientToken must be ASCII');
+  }
+  if (token !== undefined && token.length > 64) {
     throw new SimError('InvalidClientToken.TooLong', 'ClientToken is longer than 64 characters');
+  }
   const bandwidth = getInteger(params, 'InternetAccessible.InternetMaxBandwidthOut', 0) as number;
   const publicIpAssigned = getBoolean(params, 'InternetAccessible.PublicIpAssigned');
   if (publicIpAssigned === true && bandwidth === 0) {

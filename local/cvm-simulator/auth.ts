@@ -55,6 +55,14 @@ export function verifyTc3(
   const secretKey = keyFor(keys, secretId);
   const timestamp = checkTimestamp(request.headers['x-tc-timestamp'] as string | undefined, nowSeconds);
   const host = String(request.headers.host ?? '');
+  // The service is `cvm`; the official SDK names it after the endpoint's first label, which for an IP
+  // endpoint is `127` — accept that too, and nothing else.
+  if (service !== 'cvm' && service !== host.split('.')[0]) {
+    throw new SimError(
+      'AuthFailure.SignatureFailure',
+      `The credential scope names the service \`${service}\`, not cvm`,
+    );
+  }
   const expected = expectedTc3Authorization({
     method: request.method,
     hostname: host.replace(/:\d+$/, ''),
@@ -88,6 +96,8 @@ export function verifyV1(
   }
   const secretKey = keyFor(keys, secretId);
   checkTimestamp(params.Timestamp, nowSeconds);
+  if (!params.Nonce || !/^\d+$/.test(params.Nonce))
+    throw new SimError('MissingParameter', 'The request is missing a Nonce');
   const expected = expectedV1Signature({
     method: request.method,
     host: String(request.headers.host ?? ''),

@@ -63,19 +63,37 @@ export function getBoolean(params: FlatParams, key: string): boolean | undefined
   return lower === 'true';
 }
 
+/** The indexes present under `prefix.` (`prefix.N` or `prefix.N.*`); a gap is refused, as an array cannot have one. */
+function indexesOf(params: FlatParams, prefix: string): number {
+  const found = new Set<number>();
+  const head = `${prefix}.`;
+  for (const key of params.keys()) {
+    if (!key.startsWith(head)) continue;
+    const segment = key.slice(head.length).split('.')[0] ?? '';
+    if (/^\d+$/.test(segment)) found.add(Number(segment));
+  }
+  for (let i = 0; i < found.size; i++) {
+    if (!found.has(i))
+      throw new SimError('InvalidParameter', `${prefix}.${i} is missing: list indexes must run from 0`);
+  }
+  return found.size;
+}
+
 /** The values of `prefix.0`, `prefix.1`, … (a list of scalars), in index order. */
 export function getList(params: FlatParams, prefix: string): string[] {
+  const count = indexesOf(params, prefix);
   const out: string[] = [];
-  for (let i = 0; params.has(`${prefix}.${i}`); i++) out.push(params.get(`${prefix}.${i}`) as string);
+  for (let i = 0; i < count; i++) {
+    const value = params.get(`${prefix}.${i}`);
+    if (value === undefined) throw new SimError('InvalidParameter', `${prefix}.${i} must be a value`);
+    out.push(value);
+  }
   return out;
 }
 
 /** How many `prefix.N.*` entries there are (a list of structures). */
 export function countEntries(params: FlatParams, prefix: string): number {
-  let n = 0;
-  const keys = [...params.keys()];
-  while (keys.some((k) => k.startsWith(`${prefix}.${n}.`))) n++;
-  return n;
+  return indexesOf(params, prefix);
 }
 
 /**

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,7 +107,15 @@ describe('the local stack over HTTP', () => {
     const job = (await post(seed(1, 'json'), 'application/json')).json();
     expect((await call(`/v1/jobs/${job.jobId}`, { token: BOB })).status).toBe(404);
     expect((await call('/v1/jobs/00000000-0000-4000-8000-000000000000')).status).toBe(404);
-    expect((await call('/v1/nothing-here')).status).toBe(404);
+    const unknownRoute = await call('/v1/nothing-here');
+    expect(unknownRoute.status).toBe(404);
+    expect(unknownRoute.headers.get('content-type')).toBe('application/problem+json');
+    expect(unknownRoute.json()).toMatchObject({
+      status: 404,
+      instance: '/v1/nothing-here',
+      code: 'ResourceNotFound',
+      errors: [],
+    });
   });
 
   it('answers 413 for a body over 64 KiB and 415 for another media type', async () => {
@@ -195,7 +205,7 @@ describe('when a dependency fails', () => {
     const { jobId } = (await response.json()) as { jobId: string };
 
     await provisionResources(broken.clients, readStackResources('local'));
-    const later = { ...broken.apiDeps, now: () => new Date(Date.now() + 3 * 60 * 1000) };
+    const later = { ...broken.apiDeps, now: () => new Date(Date.now() + 6 * 60 * 1000) };
     expect(await requeueStaleJobs(later)).toBe(1);
     const { Messages } = await broken.clients.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
@@ -212,5 +222,38 @@ describe('when a dependency fails', () => {
     expect(get500.status).toBe(500);
     const problem = (await get500.json()) as { detail: string };
     expect(problem.detail).not.toMatch(/ResourceNotFound|table|stack|at /i);
+  });
+});
+
+describe('restarting the local stack', () => {
+  it('sends the messages of jobs left QUEUED by the previous run again (SQS is in memory, DynamoDB on disk)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cvmp-restart-'));
+    try {
+      const env = { API_TOKENS: `alice:${sha(ALICE)}` };
+      const first = await startLocalStack({ port: 0, dataDir, env, logSink: () => {} });
+      const response = await fetch(`${first.url}/v1/run-instances`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ALICE}`, 'content-type': 'application/json' },
+        body: seed(1, 'json'),
+      });
+      const { jobId } = (await response.json()) as { jobId: string };
+      await first.stop();
+      const second = await startLocalStack({ port: 0, dataDir, env, logSink: () => {} });
+      try {
+        expect(second.requeued).toBe(1);
+        const { Messages } = await second.clients.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: second.queueUrls.SubmitQueue,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+          }),
+        );
+        expect((Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}').jobId)).toEqual([jobId]);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

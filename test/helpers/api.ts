@@ -58,7 +58,9 @@ export interface IamIdentity {
 }
 
 export const ALICE_ARN = 'arn:aws:sts::123456789012:assumed-role/platform-ci/alice';
-export const BOB_ARN = 'arn:aws:sts::123456789012:assumed-role/platform-ci/bob';
+export const BOB_ARN = 'arn:aws:sts::123456789012:assumed-role/web-team/bob';
+/** Who ALICE_ARN is to the API: the assumed role, not its session (lib/http/auth.ts stableIdentity). */
+export const ALICE_ROLE = 'arn:aws:iam::123456789012:role/platform-ci';
 
 export function iamIdentity(userArn: string = ALICE_ARN): IamIdentity {
   return { userArn, accountId: '123456789012', callerId: 'AROAEXAMPLE:alice', userId: 'AROAEXAMPLE:alice' };

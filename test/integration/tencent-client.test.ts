@@ -393,6 +393,17 @@ describe('serialisation', () => {
     );
   });
 
+  it('drops null list members before flattening for v1, so no index gap is signed or sent', async () => {
+    await client({ signMethod: 'HmacSHA256', httpMethod: 'GET' }).call(
+      'DescribeInstances',
+      { InstanceIds: [null, 'ins-abcdefgh'] },
+      { region: 'ap-guangzhou' },
+    );
+    const query = new URL(only(server.received).url, server.url).searchParams;
+    expect(query.get('InstanceIds.0')).toBe('ins-abcdefgh');
+    expect(query.has('InstanceIds.1')).toBe(false);
+  });
+
   it('returns a passing DryRun answered as DryRunOperation instead of throwing', async () => {
     server.reply = tencentReply({
       Error: { Code: 'DryRunOperation', Message: 'would succeed' },

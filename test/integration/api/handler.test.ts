@@ -4,6 +4,7 @@ import { createApiHandler } from '../../../lib/api/handler.ts';
 import { RETRY_AFTER_SECONDS } from '../../../lib/api/run-instances.ts';
 import { jobKey } from '../../../lib/jobs/table.ts';
 import {
+  ALICE_ROLE,
   type ApiEmulators,
   captureLogs,
   drainQueue,
@@ -128,14 +129,14 @@ describe('createApiHandler on dynalite and fauxqs', () => {
     expect(Item?.request.LoginSettings.Password).toBe(SEED_PASSWORD);
   });
 
-  it('records the IAM userArn as the caller in iam mode', async () => {
+  it('records the IAM role of the userArn as the caller in iam mode', async () => {
     const handler = createApiHandler(api().deps);
     const iamHandler = createApiHandler({ ...api().deps, auth: { mode: 'iam' } });
     const response = await invoke(
       iamHandler,
       jsonRunEvent(seedExample(1), { bearer: null, iam: iamIdentity() }),
     );
-    expect(jobOf(response).requestedBy).toBe(iamIdentity().userArn);
+    expect(jobOf(response).requestedBy).toBe(ALICE_ROLE);
     const byToken = await invoke(handler, getJobEvent(jobOf(response).jobId));
     expect(byToken.statusCode).toBe(404);
   });

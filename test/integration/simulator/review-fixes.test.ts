@@ -4,6 +4,8 @@ import {
   BASE_RUN,
   describeOne,
   type Harness,
+  rawTc3,
+  rawV1,
   runInstances,
   SECRET_ID,
   startHarness,
@@ -125,5 +127,42 @@ describe('simulator fixes found in review', () => {
     } finally {
       await sim.close();
     }
+  });
+
+  it.each([
+    ['a v1 index gap', { 'InstanceIds.1': 'ins-abcdefgh' }, 'v1'],
+    ['a JSON null in the list', '{"InstanceIds":[null,"ins-abcdefgh"]}', 'tc3'],
+  ] as const)(
+    'refuses InstanceIds with %s instead of treating them as no filter',
+    async (_what, params, style) => {
+      h = await startHarness();
+      const timestamp = Math.floor(h.clock.now() / 1000);
+      const { body } =
+        style === 'v1'
+          ? await rawV1(h.sim, { method: 'GET', params: params as Record<string, string>, timestamp })
+          : await rawTc3(h.sim, { payload: params as string, timestamp });
+      expect(body.Response.Error?.Code).toBe('InvalidParameter');
+    },
+  );
+
+  it('treats an empty ClientToken as none, so unrelated requests are not deduplicated', async () => {
+    h = await startHarness();
+    const client = h.client();
+    const first = await runInstances(client, { ClientToken: '', InstanceName: 'a' });
+    const second = await runInstances(client, { ClientToken: '', InstanceName: 'b' });
+    expect(second).not.toEqual(first);
+  });
+
+  it('refuses a non-ASCII ClientToken', async () => {
+    h = await startHarness();
+    expect(await codeOf(h.client().call('RunInstances', { ...BASE_RUN, ClientToken: 'é'.repeat(10) }))).toBe(
+      'InvalidParameterValue',
+    );
+  });
+
+  it('refuses a TC3 credential scope naming another service', async () => {
+    h = await startHarness();
+    const error = await codeOf(h.client({ service: 'cbs' }).call('DescribeInstances'));
+    expect(error).toBe('AuthFailure.SignatureFailure');
   });
 });

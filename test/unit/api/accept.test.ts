@@ -174,7 +174,8 @@ describe('POST /v1/run-instances when a dependency fails', () => {
     const api = mockedApi();
     api.ddb.on(PutCommand).rejects(new Error('DynamoDB is down'));
     const response = await send(api, jsonRunEvent(seedExample(1), { idempotencyKey: 'key-1' }));
-    expect(response.statusCode).toBeGreaterThanOrEqual(500);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBeDefined();
     expect(api.sqs.calls()).toHaveLength(0);
   });
 

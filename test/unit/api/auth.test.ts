@@ -2,7 +2,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lib/api/handler.ts';
 import {
-  ALICE_ARN,
+  ALICE_ROLE,
   getJobEvent,
   iamIdentity,
   invoke,
@@ -60,14 +60,14 @@ describe('API auth in token mode', () => {
 });
 
 describe('API auth in iam mode', () => {
-  it('records the IAM userArn as requestedBy of the job', async () => {
+  it('records the IAM role of the userArn as requestedBy of the job', async () => {
     const api = mockedApi({ auth: { mode: 'iam' } });
     const response = await invoke(
       createApiHandler(api.deps),
       jsonRunEvent(seedExample(1), { bearer: null, iam: iamIdentity() }),
     );
     expect(response.statusCode).toBe(202);
-    expect(jobOf(response).requestedBy).toBe(ALICE_ARN);
+    expect(jobOf(response).requestedBy).toBe(ALICE_ROLE);
     expect(api.sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnauthenticatedError } from '../../../lib/errors.ts';
 import { authenticate } from '../../../lib/http/auth.ts';
-import { ALICE_ARN, getJobEvent, iamIdentity, TOKENS, tokenAuth } from '../../helpers/api.ts';
+import { ALICE_ROLE, getJobEvent, iamIdentity, TOKENS, tokenAuth } from '../../helpers/api.ts';
 
 const JOB_ID = '00000000-0000-4000-8000-000000000001';
 
@@ -65,18 +65,39 @@ describe('authenticate in token mode', () => {
 });
 
 describe('authenticate in iam mode', () => {
-  it('returns the userArn of the IAM authorizer context', () => {
+  it('returns the role of an assumed-role userArn, not its session', () => {
     expect(authenticate(getJobEvent(JOB_ID, { bearer: null, iam: iamIdentity() }), { mode: 'iam' })).toBe(
-      ALICE_ARN,
+      ALICE_ROLE,
     );
   });
 
-  it('falls back to accountId:callerId when the context has no userArn', () => {
+  it('keeps the same caller across credential refreshes (new session names)', () => {
+    const refreshed = iamIdentity(
+      'arn:aws:sts::123456789012:assumed-role/platform-ci/aws-sdk-js-1795694400000',
+    );
+    expect(authenticate(getJobEvent(JOB_ID, { bearer: null, iam: refreshed }), { mode: 'iam' })).toBe(
+      ALICE_ROLE,
+    );
+  });
+
+  it('returns an IAM user ARN as it is', () => {
+    const user = iamIdentity('arn:aws:iam::123456789012:user/ci-bot');
+    expect(authenticate(getJobEvent(JOB_ID, { bearer: null, iam: user }), { mode: 'iam' })).toBe(
+      'arn:aws:iam::123456789012:user/ci-bot',
+    );
+  });
+
+  it('falls back to accountId:role id when the context has no userArn', () => {
     const event = getJobEvent(JOB_ID, {
       bearer: null,
       iam: { accountId: '123456789012', callerId: 'AROAX:bot' },
     });
-    expect(authenticate(event, { mode: 'iam' })).toBe('123456789012:AROAX:bot');
+    expect(authenticate(event, { mode: 'iam' })).toBe('123456789012:AROAX');
+  });
+
+  it('challenges a 401 in iam mode with the SigV4 scheme', () => {
+    const error = thrown(() => authenticate(getJobEvent(JOB_ID, { bearer: null }), { mode: 'iam' }));
+    expect(error).toMatchObject({ headers: { 'www-authenticate': 'AWS4-HMAC-SHA256' } });
   });
 
   it('refuses a request without authorizer context with 401', () => {
