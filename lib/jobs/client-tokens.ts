@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { RequestError } from '../errors.ts';
+import { applied } from './conditional.ts';
 import { getJob, type StoreDeps, settleJobWrite } from './store.ts';
 import { clientTokenKey } from './table.ts';
 
@@ -34,18 +34,12 @@ export async function reserveClientToken(
 ): Promise<void> {
   const key = clientTokenKey(hashOf(token));
   for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await deps.ddb.send(
-        new PutCommand({
-          TableName: deps.tableName,
-          Item: { ...key, kind: 'client-token', jobId, createdAt },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    const reserve = new PutCommand({
+      TableName: deps.tableName,
+      Item: { ...key, kind: 'client-token', jobId, createdAt },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    if (await applied(deps.ddb.send(reserve))) return;
     const { Item } = await deps.ddb.send(
       new GetCommand({ TableName: deps.tableName, Key: key, ConsistentRead: true }),
     );
@@ -57,36 +51,28 @@ export async function reserveClientToken(
     if ((await settleJobWrite(deps, { jobId: holder, createdAt: String(Item.createdAt) })) === 'stored') {
       throw new ClientTokenInUseError();
     }
-    try {
-      await deps.ddb.send(
-        new UpdateCommand({
-          TableName: deps.tableName,
-          Key: key,
-          UpdateExpression: 'SET jobId = :mine, createdAt = :at',
-          ConditionExpression: 'jobId = :holder',
-          ExpressionAttributeValues: { ':mine': jobId, ':at': createdAt, ':holder': holder },
-        }),
-      );
-      return;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    const takeOver = new UpdateCommand({
+      TableName: deps.tableName,
+      Key: key,
+      UpdateExpression: 'SET jobId = :mine, createdAt = :at',
+      ConditionExpression: 'jobId = :holder',
+      ExpressionAttributeValues: { ':mine': jobId, ':at': createdAt, ':holder': holder },
+    });
+    if (await applied(deps.ddb.send(takeOver))) return;
   }
   throw new ClientTokenInUseError();
 }
 
 /** Gives a reservation back after the job was certainly not stored. */
 export async function releaseClientToken(deps: StoreDeps, token: string, jobId: string): Promise<void> {
-  try {
-    await deps.ddb.send(
+  await applied(
+    deps.ddb.send(
       new DeleteCommand({
         TableName: deps.tableName,
         Key: clientTokenKey(hashOf(token)),
         ConditionExpression: 'jobId = :mine',
         ExpressionAttributeValues: { ':mine': jobId },
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { IdempotencyInProgressError, IdempotencyMismatchError, InvalidRequestError } from '../errors.ts';
+import { applied } from './conditional.ts';
 import { type StoreDeps, settleJobWrite } from './store.ts';
 import { idempotencyKey } from './table.ts';
 
@@ -76,30 +76,24 @@ export async function beginIdempotentRequest(
 ): Promise<IdempotencyStart> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const now = seconds(deps.now());
-    try {
-      await deps.ddb.send(
-        new PutCommand({
-          TableName: deps.tableName,
-          Item: {
-            ...idempotencyKey(recordKey),
-            kind: 'idempotency',
-            status: 'IN_PROGRESS',
-            fingerprint,
-            jobId,
-            createdAt: deps.now().toISOString(),
-            expiresAt: now + IDEMPOTENCY_TTL_SECONDS,
-            ttl: now + IDEMPOTENCY_TTL_SECONDS,
-            leaseExpiresAt: now + IN_PROGRESS_LEASE_SECONDS,
-          },
-          // A new key, or one whose 24 hours are over (TTL deletes late, so expiry is checked here).
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
-          ExpressionAttributeValues: { ':now': now },
-        }),
-      );
-      return { kind: 'new', recordKey };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    const claim = new PutCommand({
+      TableName: deps.tableName,
+      Item: {
+        ...idempotencyKey(recordKey),
+        kind: 'idempotency',
+        status: 'IN_PROGRESS',
+        fingerprint,
+        jobId,
+        createdAt: deps.now().toISOString(),
+        expiresAt: now + IDEMPOTENCY_TTL_SECONDS,
+        ttl: now + IDEMPOTENCY_TTL_SECONDS,
+        leaseExpiresAt: now + IN_PROGRESS_LEASE_SECONDS,
+      },
+      // A new key, or one whose 24 hours are over (TTL deletes late, so expiry is checked here).
+      ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+      ExpressionAttributeValues: { ':now': now },
+    });
+    if (await applied(deps.ddb.send(claim))) return { kind: 'new', recordKey };
     const { Item } = await deps.ddb.send(
       new GetCommand({ TableName: deps.tableName, Key: idempotencyKey(recordKey), ConsistentRead: true }),
     );
@@ -114,27 +108,21 @@ export async function beginIdempotentRequest(
     if ((await settleJobWrite(deps, { jobId: earlier, createdAt: String(Item.createdAt) })) === 'stored') {
       return { kind: 'recover', recordKey, jobId: earlier };
     }
-    try {
-      await deps.ddb.send(
-        new UpdateCommand({
-          TableName: deps.tableName,
-          Key: idempotencyKey(recordKey),
-          UpdateExpression: 'SET jobId = :mine, leaseExpiresAt = :lease, createdAt = :at',
-          ConditionExpression: '#status = :inProgress AND jobId = :earlier',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':mine': jobId,
-            ':lease': now + IN_PROGRESS_LEASE_SECONDS,
-            ':at': deps.now().toISOString(),
-            ':inProgress': 'IN_PROGRESS',
-            ':earlier': earlier,
-          },
-        }),
-      );
-      return { kind: 'new', recordKey };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    const takeOver = new UpdateCommand({
+      TableName: deps.tableName,
+      Key: idempotencyKey(recordKey),
+      UpdateExpression: 'SET jobId = :mine, leaseExpiresAt = :lease, createdAt = :at',
+      ConditionExpression: '#status = :inProgress AND jobId = :earlier',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':mine': jobId,
+        ':lease': now + IN_PROGRESS_LEASE_SECONDS,
+        ':at': deps.now().toISOString(),
+        ':inProgress': 'IN_PROGRESS',
+        ':earlier': earlier,
+      },
+    });
+    if (await applied(deps.ddb.send(takeOver))) return { kind: 'new', recordKey };
   }
   throw new IdempotencyInProgressError();
 }
@@ -163,8 +151,8 @@ export async function completeIdempotentRequest(
 
 /** Frees the key after a request that accepted nothing (so the caller may retry with the same key). */
 export async function abandonIdempotentRequest(deps: StoreDeps, recordKey: string): Promise<void> {
-  try {
-    await deps.ddb.send(
+  await applied(
+    deps.ddb.send(
       new DeleteCommand({
         TableName: deps.tableName,
         Key: idempotencyKey(recordKey),
@@ -172,8 +160,6 @@ export async function abandonIdempotentRequest(deps: StoreDeps, recordKey: strin
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':inProgress': 'IN_PROGRESS' },
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
 }

@@ -6,6 +6,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { applied } from './conditional.ts';
 import { canTransition, type Job, type JobStatus, TERMINAL_STATUSES } from './model.ts';
 import { jobKey, PENDING_INDEX } from './table.ts';
 
@@ -45,19 +46,15 @@ export class JobExistsError extends Error {
  * land (a timeout after the write), the condition fails on our own item: that is success, not a conflict.
  */
 export async function createJob(deps: StoreDeps, job: Job): Promise<void> {
-  try {
-    await deps.ddb.send(
-      new PutCommand({
-        TableName: deps.tableName,
-        Item: toItem(job),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    const existing = await getJob(deps, job.jobId);
-    if (existing?.createdAt !== job.createdAt || existing.requestedBy !== job.requestedBy)
-      throw new JobExistsError(job.jobId);
+  const put = new PutCommand({
+    TableName: deps.tableName,
+    Item: toItem(job),
+    ConditionExpression: 'attribute_not_exists(pk)',
+  });
+  if (await applied(deps.ddb.send(put))) return;
+  const existing = await getJob(deps, job.jobId);
+  if (existing?.createdAt !== job.createdAt || existing.requestedBy !== job.requestedBy) {
+    throw new JobExistsError(job.jobId);
   }
 }
 
@@ -80,18 +77,12 @@ export async function settleJobWrite(
   deps: StoreDeps,
   job: Pick<Job, 'jobId' | 'createdAt'>,
 ): Promise<'stored' | 'absent'> {
-  try {
-    await deps.ddb.send(
-      new PutCommand({
-        TableName: deps.tableName,
-        Item: { ...jobKey(job.jobId), kind: 'void', jobId: job.jobId, createdAt: deps.now().toISOString() },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    return 'absent';
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+  const tombstone = new PutCommand({
+    TableName: deps.tableName,
+    Item: { ...jobKey(job.jobId), kind: 'void', jobId: job.jobId, createdAt: deps.now().toISOString() },
+    ConditionExpression: 'attribute_not_exists(pk)',
+  });
+  if (await applied(deps.ddb.send(tombstone))) return 'absent';
   const existing = await getJob(deps, job.jobId);
   if (existing?.createdAt === job.createdAt) return 'stored';
   // Someone else's tombstone (an earlier settle) or no job: either way this job is not stored.
@@ -224,8 +215,8 @@ export async function touchQueuedJob(
   jobId: string,
   seenPendingSince: string,
 ): Promise<boolean> {
-  try {
-    await deps.ddb.send(
+  return applied(
+    deps.ddb.send(
       new UpdateCommand({
         TableName: deps.tableName,
         Key: jobKey(jobId),
@@ -238,10 +229,6 @@ export async function touchQueuedJob(
           ':seen': seenPendingSince,
         },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }

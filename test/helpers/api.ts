@@ -22,6 +22,7 @@ import { documentClient } from '../../lib/deps.ts';
 import type { AuthSettings } from '../../lib/http/auth.ts';
 import type { HttpEvent, HttpResponse } from '../../lib/http/types.ts';
 import { splitControlFields } from '../../lib/jobs/control-fields.ts';
+import { PENDING_INDEX } from '../../lib/jobs/table.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { type ProfileName, validateRunInstances } from '../../lib/run-instances/index.ts';
 import { type Emulators, localClients, provisionResources, startEmulators } from '../../local/emulators.ts';
@@ -385,6 +386,19 @@ export interface ApiStack {
   tableName: string;
   queueUrls: Record<string, string>;
   submitQueueUrl: string;
+}
+
+/** The ids of the QUEUED jobs of a table, read from the sparse pending index. */
+export async function queuedJobIds(stack: ApiStack): Promise<string[]> {
+  const { Items = [] } = await stack.ddb.send(
+    new QueryCommand({
+      TableName: stack.tableName,
+      IndexName: PENDING_INDEX,
+      KeyConditionExpression: 'pendingStatus = :queued',
+      ExpressionAttributeValues: { ':queued': 'QUEUED' },
+    }),
+  );
+  return Items.map((item) => String(item.jobId));
 }
 
 /** Emulators for one test file: dynalite and fauxqs on loopback port 0, resources from serverless.yml. */

@@ -1,4 +1,4 @@
-import { GetCommand, type PutCommand, QueryCommand, type UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type PutCommand, type UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiDeps } from '../../../lib/api/deps.ts';
 import { createApiHandler } from '../../../lib/api/handler.ts';
@@ -6,7 +6,7 @@ import type { HttpEvent } from '../../../lib/http/types.ts';
 import { IN_PROGRESS_LEASE_SECONDS } from '../../../lib/jobs/idempotency.ts';
 import { newJob } from '../../../lib/jobs/model.ts';
 import { createJob, JobExistsError } from '../../../lib/jobs/store.ts';
-import { jobKey, PENDING_INDEX } from '../../../lib/jobs/table.ts';
+import { jobKey } from '../../../lib/jobs/table.ts';
 import {
   type ApiEmulators,
   type ApiStack,
@@ -16,6 +16,7 @@ import {
   jobOf,
   jsonRunEvent,
   problemOf,
+  queuedJobIds,
   startApiEmulators,
   TOKENS,
 } from '../../helpers/api.ts';
@@ -58,17 +59,7 @@ async function freshApi(overrides: Partial<ApiDeps> = {}) {
   return { stack, api, call, sabotage };
 }
 
-async function queuedJobs(stack: ApiStack): Promise<string[]> {
-  const { Items = [] } = await stack.ddb.send(
-    new QueryCommand({
-      TableName: stack.tableName,
-      IndexName: PENDING_INDEX,
-      KeyConditionExpression: 'pendingStatus = :queued',
-      ExpressionAttributeValues: { ':queued': 'QUEUED' },
-    }),
-  );
-  return Items.map((item) => String(item.jobId));
-}
+const queuedJobs = queuedJobIds;
 
 describe('one request, one job — even when the store fails half-way', () => {
   it('answers 202 when the job write landed but its answer was lost, and stores one job', async () => {

@@ -1,4 +1,4 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiDeps } from '../../../lib/api/deps.ts';
 import { createApiHandler } from '../../../lib/api/handler.ts';
@@ -9,7 +9,6 @@ import {
   IN_PROGRESS_LEASE_SECONDS,
   idempotencyRecordKey,
 } from '../../../lib/jobs/idempotency.ts';
-import { PENDING_INDEX } from '../../../lib/jobs/table.ts';
 import {
   type ApiEmulators,
   type ApiStack,
@@ -21,6 +20,7 @@ import {
   jobOf,
   jsonRunEvent,
   problemOf,
+  queuedJobIds,
   startApiEmulators,
   TOKENS,
 } from '../../helpers/api.ts';
@@ -42,17 +42,7 @@ async function freshApi(overrides: Partial<ApiDeps> = {}) {
   return { stack, api, call };
 }
 
-async function jobCount(stack: ApiStack): Promise<number> {
-  const { Items = [] } = await stack.ddb.send(
-    new QueryCommand({
-      TableName: stack.tableName,
-      IndexName: PENDING_INDEX,
-      KeyConditionExpression: 'pendingStatus = :queued',
-      ExpressionAttributeValues: { ':queued': 'QUEUED' },
-    }),
-  );
-  return Items.length;
-}
+const jobCount = async (stack: ApiStack) => (await queuedJobIds(stack)).length;
 
 const messages = (stack: ApiStack) => drainQueue(stack.sqs, stack.submitQueueUrl);
 
