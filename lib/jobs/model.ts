@@ -1,4 +1,4 @@
-import { REDACTED, type RunInstancesRequest } from '../run-instances/index.ts';
+import { type RunInstancesRequest, redactRequest } from '../run-instances/index.ts';
 
 /** Job states and the transitions between them (DESIGN §3). */
 export const JOB_STATUSES = [
@@ -74,19 +74,13 @@ export interface Job {
 /** The job as returned and as carried in events (DESIGN §4): password redacted, internals left out. */
 export type JobView = Omit<Job, 'webhookUrl' | 'version'>;
 
-/** The request with LoginSettings.Password replaced, whether or not the stored item still has it. */
-export function redactedRequest(request: RunInstancesRequest): RunInstancesRequest {
-  if (!request.LoginSettings || request.LoginSettings.Password === undefined) return request;
-  return { ...request, LoginSettings: { ...request.LoginSettings, Password: REDACTED } };
-}
-
 export function toJobView(job: Job): JobView {
   return {
     jobId: job.jobId,
     status: job.status,
     region: job.region,
     clientToken: job.clientToken,
-    request: redactedRequest(job.request),
+    request: redactRequest(job.request),
     instances: job.instances,
     error: job.error,
     attempts: job.attempts,

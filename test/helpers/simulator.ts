@@ -3,7 +3,6 @@
  * own client pointed at it, raw signed requests for hand-crafted failures, and the `/_sim/*` admin API.
  */
 import { createRequire } from 'node:module';
-import { Pool } from 'undici';
 import {
   createTencentClient,
   type TencentClient,
@@ -53,23 +52,14 @@ export function manualClock(start = T0): ManualClock {
   };
 }
 
-/** A client of ours with its own connection pool, so closing it never disturbs another test's client. */
+/** A client of ours (each owns its connection pool, so closing one never disturbs another test's). */
 export function ownClient(url: string, options: Partial<TencentClientOptions> = {}): TencentClient {
-  const pool = new Pool(url, { connections: 4 });
-  const client = createTencentClient({
+  return createTencentClient({
     endpoint: url,
     signMethod: 'TC3-HMAC-SHA256',
     credentials: staticCredentials(SECRET_ID, SECRET_KEY),
-    dispatcher: pool,
     ...options,
   });
-  return {
-    call: (action, params, callOptions) => client.call(action, params, callOptions),
-    close: async () => {
-      await client.close();
-      await pool.close();
-    },
-  };
 }
 
 export interface Harness {
