@@ -8,7 +8,7 @@
  *   npm run bench:api
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { build } from 'esbuild';
+import type { ApiDeps } from '../lib/api/deps.ts';
 import { createApiHandler } from '../lib/api/handler.ts';
 import type { HttpEvent } from '../lib/http/types.ts';
 import { silentLogger } from '../lib/log.ts';
@@ -60,11 +61,23 @@ console.log(`node ${process.version}; seed example 2 as JSON, token auth; warm f
 // 1. Against the emulators.
 const stack = await startLocalStack({
   port: 0,
+  simulatorPort: 0,
   dataDir: null,
   env: { API_TOKENS: `bench:${createHash('sha256').update(TOKEN).digest('hex')}` },
   logSink: () => {},
 });
-const emulated = createApiHandler({ ...stack.apiDeps, logger: silentLogger });
+const benchDeps: ApiDeps = {
+  ...stack.deps,
+  logger: silentLogger,
+  newId: randomUUID,
+  profile: 'seed-2017',
+  policy: {},
+  auth: {
+    mode: 'token',
+    tokens: [{ name: 'bench', sha256: createHash('sha256').update(TOKEN).digest('hex') }],
+  },
+};
+const emulated = createApiHandler(benchDeps);
 await invocationsPerSecond(emulated, 1000);
 console.log(
   `warm, emulators (dynalite + fauxqs):  ${fmt(await invocationsPerSecond(emulated, 3000))} invocations/s sequential`,
@@ -77,7 +90,7 @@ ddbMock.on(PutCommand).resolves({});
 const sqsMock = mockClient(SQSClient);
 sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
 const mocked = createApiHandler({
-  ...stack.apiDeps,
+  ...benchDeps,
   ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
   sqs: new SQSClient({ region: 'us-east-1' }),
   logger: silentLogger,

@@ -5,8 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../lib/config.ts';
+import { createTencentClientFromConfig } from '../lib/deps.ts';
 import { ConfigError, ProvisionerError, TencentApiError, UnknownOutcomeError } from '../lib/errors.ts';
-import { tencentClientFromConfig } from '../lib/tencent/from-config.ts';
 
 const USAGE = "usage: npm run cvm -- <Action> '<json params>' [--region R] [--timeout-ms N]";
 
@@ -41,7 +41,7 @@ async function main(): Promise<number> {
   }
   const timeout = rawTimeout === undefined ? undefined : Number(rawTimeout);
   try {
-    const client = tencentClientFromConfig(loadConfig());
+    const client = createTencentClientFromConfig(loadConfig());
     try {
       const response = await client.call(action, params as Record<string, unknown>, {
         ...(parsed.values.region ? { region: parsed.values.region } : {}),

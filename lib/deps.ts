@@ -1,15 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiDeps } from './api/deps.ts';
+import { systemClock } from './clock.ts';
 import { type Config, loadConfig, requireSettings } from './config.ts';
+import { ConfigError } from './errors.ts';
 import { createLogger } from './log.ts';
+import { createTencentClient, type TencentClient, type TencentClientOptions } from './tencent/client.ts';
+import {
+  type CredentialsProvider,
+  secretsManagerCredentials,
+  staticCredentials,
+} from './tencent/credentials.ts';
 
 /**
- * The composition root: AWS clients, logger, clock and id source, built once per Lambda container (module
- * scope of the handler) and passed down. Endpoints come from the SDK's own AWS_ENDPOINT_URL_* variables.
+ * The composition root (docs/architecture.md): the only module that reads configuration and builds clients.
+ * AWS clients, the Tencent client, the logger, the clock and the id source are built once per Lambda container
+ * (module scope of the handler) and passed down. AWS endpoints come from the SDK's own AWS_ENDPOINT_URL_*
+ * variables.
  */
+
 /**
  * Short socket budgets and two attempts per AWS call: a request makes at most six calls in a row (claim,
  * reserve, put, settle, send, complete), which stays near 25 s even when every one times out twice — the API
@@ -25,17 +37,28 @@ export function documentClient(
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-/** The API's dependencies from configuration; `overrides` replace parts (the local stack's emulator clients). */
+/**
+ * An SQS client that sends to its configured endpoint (the region's, or AWS_ENDPOINT_URL_SQS), not to the
+ * host a queue URL names: deployed the two are the same, and locally fauxqs names hosts that do not resolve.
+ */
+export function sqsClient(): SQSClient {
+  return new SQSClient({
+    requestHandler: AWS_REQUEST_HANDLER,
+    maxAttempts: AWS_MAX_ATTEMPTS,
+    useQueueUrlAsEndpoint: false,
+  });
+}
+
+/** The API's dependencies from configuration; `overrides` replace parts (tests). */
 export function createApiDeps(config: Config = loadConfig(), overrides: Partial<ApiDeps> = {}): ApiDeps {
   const settings = requireSettings(config, ['JOBS_TABLE', 'SUBMIT_QUEUE_URL']);
   return {
     ddb: overrides.ddb ?? documentClient(),
-    sqs:
-      overrides.sqs ?? new SQSClient({ requestHandler: AWS_REQUEST_HANDLER, maxAttempts: AWS_MAX_ATTEMPTS }),
+    sqs: overrides.sqs ?? sqsClient(),
     tableName: settings.JOBS_TABLE,
     queueUrl: settings.SUBMIT_QUEUE_URL,
     logger: createLogger({ level: config.LOG_LEVEL, base: { service: 'api' } }),
-    now: () => new Date(),
+    now: systemClock,
     newId: randomUUID,
     profile: config.VALIDATION_PROFILE,
     policy: {
@@ -46,4 +69,38 @@ export function createApiDeps(config: Config = loadConfig(), overrides: Partial<
     auth: config.AUTH_MODE === 'token' ? { mode: 'token', tokens: config.API_TOKENS ?? [] } : { mode: 'iam' },
     ...overrides,
   };
+}
+
+/** Tencent credentials from the environment's keys, else from the named Secrets Manager secret. */
+export function tencentCredentials(config: Config): CredentialsProvider {
+  if (config.TENCENTCLOUD_SECRET_ID && config.TENCENTCLOUD_SECRET_KEY) {
+    return staticCredentials(
+      config.TENCENTCLOUD_SECRET_ID,
+      config.TENCENTCLOUD_SECRET_KEY,
+      config.TENCENTCLOUD_SESSION_TOKEN,
+    );
+  }
+  if (config.TENCENTCLOUD_CREDENTIALS_SECRET) {
+    return secretsManagerCredentials({
+      client: new SecretsManagerClient({}),
+      secretName: config.TENCENTCLOUD_CREDENTIALS_SECRET,
+    });
+  }
+  throw new ConfigError([
+    'Tencent credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or TENCENTCLOUD_CREDENTIALS_SECRET',
+  ]);
+}
+
+/** The Tencent client the configuration describes. */
+export function createTencentClientFromConfig(
+  config: Config,
+  overrides: Partial<TencentClientOptions> = {},
+): TencentClient {
+  return createTencentClient({
+    endpoint: config.TENCENTCLOUD_ENDPOINT,
+    signMethod: config.TENCENTCLOUD_SIGN_METHOD,
+    credentials: tencentCredentials(config),
+    language: 'en-US',
+    ...overrides,
+  });
 }

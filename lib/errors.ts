@@ -1,3 +1,9 @@
+/**
+ * The project's one error family (docs/architecture.md, "Errors"). Every class has a stable `code`, keeps its
+ * `cause`, and answers one question the same way: `retryable` — whether doing the same thing again later can
+ * help. `isRetryable(error)` asks it of anything, AWS SDK errors and unknown throwables included.
+ */
+
 /** One thing wrong with a request: Tencent's dotted parameter, a Tencent-style code, a sentence. */
 export interface ParamError {
   param: string;
@@ -5,54 +11,81 @@ export interface ParamError {
   message: string;
 }
 
-/**
- * One error family. `code` is stable and machine-readable; `expose` says whether the message may be shown
- * to the caller (middy's convention); the subclass says what the caller should do.
- */
+export interface ErrorOptions {
+  cause?: unknown;
+  retryable?: boolean;
+  /** Whether the message may be shown to the caller (middy's convention). */
+  expose?: boolean;
+}
+
+/** The base of every error this project throws on purpose. */
 export class ProvisionerError extends Error {
   readonly code: string;
+  readonly retryable: boolean;
   readonly expose: boolean;
-  constructor(code: string, message: string, options: { cause?: unknown; expose?: boolean } = {}) {
+  constructor(code: string, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
+    this.retryable = options.retryable ?? false;
     this.expose = options.expose ?? false;
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Refusals: the caller's request is not carried out. Each says what kind of refusal it is; the HTTP layer
+// (lib/http/problem.ts) and the chat layer render the kind in their own terms.
+
+/** What a refusal means for the caller, independent of the channel (HTTP status, chat reply). */
+export const REFUSAL_KINDS = [
+  'invalid',
+  'unauthenticated',
+  'denied',
+  'not-found',
+  'conflict',
+  'mismatch',
+  'too-large',
+  'unsupported-media-type',
+  'unavailable',
+] as const;
+export type RefusalKind = (typeof REFUSAL_KINDS)[number];
+
 /**
- * Something the caller must change before trying again (or, for 409/503, simply try again): exposed to the
- * caller as `application/problem+json` with this status, a stable problem type and a Tencent-style code.
+ * The request is refused: something the caller must change before trying again (or, for `conflict` and
+ * `unavailable`, simply try again). Exposed to the caller with a stable problem type and a Tencent-style code.
  */
 export class RequestError extends ProvisionerError {
-  readonly status: number;
+  readonly kind: RefusalKind;
+  /** The problem type's last segment (`urn:cvm-provisioner:problem:<problem>`) and its stable title. */
   readonly problem: string;
   readonly title: string;
   readonly violations: readonly ParamError[];
-  readonly headers: Readonly<Record<string, string>>;
+  /** For `conflict` and `unavailable`: when to come back. */
+  readonly retryAfterSeconds: number | undefined;
   constructor(
-    init: { status: number; problem: string; title: string; code: string; detail: string },
-    options: { violations?: readonly ParamError[]; headers?: Record<string, string>; cause?: unknown } = {},
+    init: { kind: RefusalKind; problem: string; title: string; code: string; detail: string },
+    options: { violations?: readonly ParamError[]; retryAfterSeconds?: number; cause?: unknown } = {},
   ) {
     super(init.code, init.detail, {
       expose: true,
+      retryable: init.kind === 'conflict' || init.kind === 'unavailable',
       ...(options.cause === undefined ? {} : { cause: options.cause }),
     });
-    this.status = init.status;
+    this.kind = init.kind;
     this.problem = init.problem;
     this.title = init.title;
     this.violations = options.violations ?? [];
-    this.headers = options.headers ?? {};
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
-/** 400: the request breaks the RunInstances rules (or is malformed); every violation is listed. */
+/** The request breaks the RunInstances rules (or is malformed); every violation is listed. */
 export class InvalidRequestError extends RequestError {
   constructor(violations: readonly ParamError[], detail?: string) {
     const count = violations.length;
     super(
       {
-        status: 400,
+        kind: 'invalid',
         problem: 'invalid-request',
         title: 'The request is invalid',
         code: violations[0]?.code ?? 'InvalidParameter',
@@ -63,28 +96,27 @@ export class InvalidRequestError extends RequestError {
   }
 }
 
-/** 401: no valid credentials. */
+/** No valid credentials. `challenge` names the scheme the caller should use (HTTP: WWW-Authenticate). */
 export class UnauthenticatedError extends RequestError {
-  constructor(detail: string, headers: Record<string, string> = {}) {
-    super(
-      {
-        status: 401,
-        problem: 'unauthenticated',
-        title: 'Authentication required',
-        code: 'AuthFailure',
-        detail,
-      },
-      { headers },
-    );
+  readonly challenge: string | undefined;
+  constructor(detail: string, challenge?: string) {
+    super({
+      kind: 'unauthenticated',
+      problem: 'unauthenticated',
+      title: 'Authentication required',
+      code: 'AuthFailure',
+      detail,
+    });
+    this.challenge = challenge;
   }
 }
 
-/** 403: a policy guardrail (allowed zones, instance types, instance count) refuses the request. */
+/** A policy guardrail (allowed zones, instance types, instance count) refuses the request. */
 export class PolicyDeniedError extends RequestError {
   constructor(violations: readonly ParamError[]) {
     super(
       {
-        status: 403,
+        kind: 'denied',
         problem: 'denied-by-policy',
         title: 'The request is denied by policy',
         code: violations[0]?.code ?? 'UnauthorizedOperation',
@@ -95,34 +127,34 @@ export class PolicyDeniedError extends RequestError {
   }
 }
 
-/** 404: no such resource for this caller. */
+/** No such resource for this caller. */
 export class NotFoundError extends RequestError {
   constructor(detail: string) {
-    super({ status: 404, problem: 'not-found', title: 'Not found', code: 'ResourceNotFound', detail });
+    super({ kind: 'not-found', problem: 'not-found', title: 'Not found', code: 'ResourceNotFound', detail });
   }
 }
 
-/** 409: the first request with this Idempotency-Key is still being processed. */
+/** The first request with this Idempotency-Key is still being processed. */
 export class IdempotencyInProgressError extends RequestError {
   constructor() {
     super(
       {
-        status: 409,
+        kind: 'conflict',
         problem: 'idempotency-key-in-use',
         title: 'A request with this Idempotency-Key is in progress',
         code: 'IdempotencyKey.InProgress',
         detail: 'The first request with this Idempotency-Key has not finished; retry it unchanged shortly',
       },
-      { headers: { 'retry-after': '1' } },
+      { retryAfterSeconds: 1 },
     );
   }
 }
 
-/** 422: this Idempotency-Key was used with a different payload. */
+/** This Idempotency-Key was used with a different payload. */
 export class IdempotencyMismatchError extends RequestError {
   constructor() {
     super({
-      status: 422,
+      kind: 'mismatch',
       problem: 'idempotency-key-reused',
       title: 'The Idempotency-Key was used with a different payload',
       code: 'IdempotencyKey.PayloadMismatch',
@@ -131,11 +163,25 @@ export class IdempotencyMismatchError extends RequestError {
   }
 }
 
-/** 413: the body is over the limit. */
+/** A caller's ClientToken already belongs to another job (one token, one job: docs/job-lifecycle.md). */
+export class ClientTokenInUseError extends RequestError {
+  constructor() {
+    super({
+      kind: 'conflict',
+      problem: 'client-token-in-use',
+      title: 'The ClientToken belongs to another job',
+      code: 'InvalidClientToken.InUse',
+      detail:
+        "Another job already uses this ClientToken; Tencent would answer it with that job's instances. Use a new ClientToken, or none",
+    });
+  }
+}
+
+/** The body is over the limit. */
 export class PayloadTooLargeError extends RequestError {
   constructor(limitBytes: number) {
     super({
-      status: 413,
+      kind: 'too-large',
       problem: 'payload-too-large',
       title: 'The request body is too large',
       code: 'RequestSizeLimitExceeded',
@@ -144,11 +190,11 @@ export class PayloadTooLargeError extends RequestError {
   }
 }
 
-/** 415: neither JSON nor the flattened form. */
+/** Neither JSON nor the flattened form. */
 export class UnsupportedMediaTypeError extends RequestError {
   constructor(contentType: string | undefined) {
     super({
-      status: 415,
+      kind: 'unsupported-media-type',
       problem: 'unsupported-media-type',
       title: 'Unsupported media type',
       code: 'UnsupportedMediaType',
@@ -157,21 +203,24 @@ export class UnsupportedMediaTypeError extends RequestError {
   }
 }
 
-/** 503: a dependency is down and nothing was accepted; retry after the given seconds. */
+/** A dependency is down; the detail says whether anything was accepted. Retry after the given seconds. */
 export class ServiceUnavailableError extends RequestError {
   constructor(detail: string, retryAfterSeconds: number, cause?: unknown) {
     super(
       {
-        status: 503,
+        kind: 'unavailable',
         problem: 'service-unavailable',
         title: 'Service unavailable',
         code: 'ServiceUnavailable',
         detail,
       },
-      { headers: { 'retry-after': String(retryAfterSeconds) }, cause },
+      { retryAfterSeconds, cause },
     );
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Configuration
 
 /** Configuration is missing or invalid: the process cannot serve. Names every variable at fault. */
 export class ConfigError extends ProvisionerError {
@@ -182,19 +231,82 @@ export class ConfigError extends ProvisionerError {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// The job store (lib/jobs): conditional writes that lose are reported, never passed off as success.
+
+/** A job with this id already exists and is not the one being created. */
+export class JobExistsError extends ProvisionerError {
+  constructor(jobId: string) {
+    super('JobExists', `a different job ${jobId} already exists`);
+  }
+}
+
+/** The lifecycle table has no such move from the job's state (a programming error, never retried). */
+export class IllegalTransitionError extends ProvisionerError {
+  readonly from: string;
+  readonly transition: string;
+  constructor(transition: string, from: string) {
+    super('IllegalTransition', `${transition} is not allowed from ${from}`);
+    this.transition = transition;
+    this.from = from;
+  }
+}
+
+/**
+ * A conditional write lost a race: the job is no longer in the state and version the writer read. Somebody
+ * else changed it; the writer re-reads and decides again (not retryable as is).
+ */
+export class JobConflictError extends ProvisionerError {
+  readonly jobId: string;
+  readonly expected: { status: string; version: number };
+  /** The job's state now, when it could be read (`null`: the job is gone). */
+  readonly current: { status: string; version: number } | null | undefined;
+  constructor(
+    jobId: string,
+    expected: { status: string; version: number },
+    current: { status: string; version: number } | null | undefined,
+    /** Why `current` is unknown, when reading it failed. */
+    cause?: unknown,
+  ) {
+    const now = current ? `${current.status} v${current.version}` : current === null ? 'gone' : 'unknown';
+    super(
+      'JobConflict',
+      `job ${jobId} changed: expected ${expected.status} v${expected.version}, found ${now}`,
+      {
+        ...(cause === undefined ? {} : { cause }),
+      },
+    );
+    this.jobId = jobId;
+    this.expected = expected;
+    this.current = current;
+  }
+}
+
+/** Another delivery holds a live submission claim on the job; try again once the lease may have run out. */
+export class ClaimHeldError extends ProvisionerError {
+  readonly claimExpiresAt: string;
+  constructor(jobId: string, claimExpiresAt: string) {
+    super('ClaimHeld', `job ${jobId} is being submitted by another delivery until ${claimExpiresAt}`, {
+      retryable: true,
+    });
+    this.claimExpiresAt = claimExpiresAt;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Tencent Cloud (lib/tencent)
+
 /** Tencent answered with `Response.Error` (HTTP 200): the call was processed and refused. */
 export class TencentApiError extends ProvisionerError {
   readonly requestId: string | undefined;
-  readonly retryable: boolean;
   readonly errorClass: string;
   constructor(
     code: string,
     message: string,
     details: { requestId: string | undefined; retryable: boolean; errorClass: string },
   ) {
-    super(code, message);
+    super(code, message, { retryable: details.retryable });
     this.requestId = details.requestId;
-    this.retryable = details.retryable;
     this.errorClass = details.errorClass;
   }
 }
@@ -204,10 +316,12 @@ export class TencentApiError extends ProvisionerError {
  * Always retryable with the same ClientToken, and callers must treat RunInstances as "maybe created".
  */
 export class UnknownOutcomeError extends ProvisionerError {
-  readonly retryable = true;
   readonly httpStatus: number | undefined;
   constructor(code: string, message: string, options: { cause?: unknown; httpStatus?: number } = {}) {
-    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
+    super(code, message, {
+      retryable: true,
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
     this.httpStatus = options.httpStatus;
   }
 }
@@ -225,9 +339,63 @@ export class CredentialsError extends ProvisionerError {
  * same call may simply be made again.
  */
 export class RequestNotSentError extends ProvisionerError {
-  readonly retryable: boolean;
   constructor(code: string, message: string, options: { cause?: unknown; retryable: boolean }) {
-    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
-    this.retryable = options.retryable;
+    super(code, message, options);
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One way to ask
+
+/** What the AWS SDK v3 puts on a service error. */
+interface AwsErrorShape {
+  name?: unknown;
+  $fault?: unknown;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** AWS error names that mean "slow down", whatever their status (the SDK's own throttling list). */
+const AWS_THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'SlowDown',
+  'TransactionInProgressException',
+]);
+
+function awsShape(error: unknown): AwsErrorShape | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const shape = error as AwsErrorShape;
+  return shape.$metadata !== undefined || shape.$fault !== undefined ? shape : undefined;
+}
+
+/**
+ * Whether doing the same thing again later can help. Our errors say so themselves; an AWS SDK error is
+ * retryable when it is throttling, a 5xx, or never got a status (a timeout or a dropped connection);
+ * anything else (a bug, a 4xx) is not.
+ */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof ProvisionerError) return error.retryable;
+  const aws = awsShape(error);
+  if (!aws) return false;
+  if (aws.$retryable) return true;
+  if (typeof aws.name === 'string' && AWS_THROTTLING.has(aws.name)) return true;
+  const status = aws.$metadata?.httpStatusCode;
+  return status === undefined || status >= 500 || aws.$fault === 'server';
+}
+
+/**
+ * Whether a failed AWS write may still have been applied: anything but a 4xx answer (validation, throttling,
+ * missing table, denied, a failed condition) may have been — a timeout or a dropped connection after
+ * sending, or a 5xx.
+ */
+export function mayHaveBeenApplied(error: unknown): boolean {
+  const status = awsShape(error)?.$metadata?.httpStatusCode;
+  return !(status !== undefined && status >= 400 && status < 500);
 }

@@ -18,13 +18,40 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** A copy of a value with every secret-looking member replaced; errors become their name, code and message. */
+/** How many causes of an error are followed (a cause chain can be circular). */
+const MAX_CAUSES = 5;
+
+/**
+ * An error as a log field: name, message, stable code, retryability, stack and the chain of causes. Only
+ * these members are kept, so whatever else an error carries (a request, credentials) never reaches a line.
+ */
+function errorForLog(error: Error, depth: number): Record<string, unknown> {
+  const { code, retryable, $metadata } = error as {
+    code?: unknown;
+    retryable?: unknown;
+    $metadata?: { httpStatusCode?: unknown };
+  };
+  const cause: unknown = error.cause;
+  return {
+    name: error.name,
+    message: error.message,
+    ...(code === undefined ? {} : { code }),
+    ...(typeof retryable === 'boolean' ? { retryable } : {}),
+    ...($metadata?.httpStatusCode === undefined ? {} : { httpStatus: $metadata.httpStatusCode }),
+    ...(error.stack ? { stack: error.stack } : {}),
+    ...(cause === undefined
+      ? {}
+      : { cause: depth < MAX_CAUSES ? redactForLog(cause, depth + 1) : '[more causes]' }),
+  };
+}
+
+/**
+ * A copy of a value with every secret-looking member replaced; errors keep their name, code, message,
+ * stack and causes (see errorForLog).
+ */
 export function redactForLog(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[deep]';
-  if (value instanceof Error) {
-    const { code } = value as { code?: unknown };
-    return { name: value.name, message: value.message, ...(code === undefined ? {} : { code }) };
-  }
+  if (value instanceof Error) return errorForLog(value, depth);
   if (Array.isArray(value)) return value.map((item) => redactForLog(item, depth + 1));
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(

@@ -102,18 +102,38 @@ async function createQueue(
   return QueueUrl;
 }
 
-/** Creates the table and queues exactly as serverless.yml describes them; returns their names and URLs. */
+/** What serverless.yml's `Ref` and `Fn::GetAtt … Arn` mean on the emulators. */
+export interface ProvisionedResources {
+  tableName: string;
+  queueUrls: Record<string, string>;
+  /** Logical id → a table's name or a queue's URL. */
+  refs: Record<string, string>;
+  /** Logical id → ARN. */
+  arns: Record<string, string>;
+}
+
+/** Creates the table and queues exactly as serverless.yml describes them; returns their names, URLs and ARNs. */
 export async function provisionResources(
   clients: ReturnType<typeof localClients>,
   resources: StackResources,
-): Promise<{ tableName: string; queueUrls: Record<string, string> }> {
+): Promise<ProvisionedResources> {
   await createTable(clients.dynamodb, resources.table);
-  const arns = new Map<string, string>();
+  const arns = new Map<string, string>([
+    [
+      resources.table.logicalId,
+      `arn:aws:dynamodb:${LOCAL_AWS.region}:000000000000:table/${resources.table.TableName}`,
+    ],
+  ]);
   const queueUrls: Record<string, string> = {};
   // Dead-letter queues first, so redrive policies can name their ARNs.
   const ordered = [...resources.queues].sort(
     (a, b) => Number(Boolean(a.RedrivePolicy)) - Number(Boolean(b.RedrivePolicy)),
   );
   for (const queue of ordered) queueUrls[queue.logicalId] = await createQueue(clients.sqs, queue, arns);
-  return { tableName: resources.table.TableName, queueUrls };
+  return {
+    tableName: resources.table.TableName,
+    queueUrls,
+    refs: { [resources.table.logicalId]: resources.table.TableName, ...queueUrls },
+    arns: Object.fromEntries(arns),
+  };
 }

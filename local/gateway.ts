@@ -1,19 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Context } from 'aws-lambda';
 import type { HttpEvent, HttpResponse } from '../lib/http/types.ts';
 
 /** What API Gateway HTTP API accepts at most (reference §1: 10 MB payload). */
 const MAX_GATEWAY_BODY_BYTES = 10 * 1024 * 1024;
 
-export type LambdaHandler = (event: HttpEvent, context: Context) => Promise<HttpResponse>;
-
 export interface Route {
   /** `METHOD /path/{param}` as in serverless.yml's httpApi events. */
   routeKey: string;
-  handler: LambdaHandler;
-  /** The function's timeout, for the context's getRemainingTimeInMillis. */
-  timeoutMs: number;
+  /** Invokes the route's function (local/runtime/lambda.ts) with the event API Gateway would send. */
+  invoke: (event: HttpEvent) => Promise<unknown>;
 }
 
 function matcher(routeKey: string): { method: string; pattern: RegExp; names: string[] } {
@@ -24,25 +20,6 @@ function matcher(routeKey: string): { method: string; pattern: RegExp; names: st
     return '([^/]+)';
   });
   return { method, pattern: new RegExp(`^${source}$`), names };
-}
-
-/** A Lambda context good enough for middy and for deadline arithmetic. */
-export function lambdaContext(functionName: string, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
 }
 
 /** The gateway's own errors, in the API's problem+json shape (DESIGN §4). */
@@ -71,7 +48,7 @@ function problem(res: ServerResponse, status: number, title: string, detail: str
  * send — lower-cased headers, form and binary bodies base64-encoded as API Gateway does — and the handler's
  * result becomes the response.
  */
-export function createGateway(routes: readonly Route[], functionPrefix: string) {
+export function createGateway(routes: readonly Route[]) {
   const compiled = routes.map((route) => ({ route, ...matcher(route.routeKey) }));
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
@@ -127,14 +104,14 @@ export function createGateway(routes: readonly Route[], functionPrefix: string) 
       ...(body.length ? { body: textual ? body.toString('utf8') : body.toString('base64') } : {}),
       isBase64Encoded: body.length > 0 && !textual,
     } as HttpEvent;
-    const name = `${functionPrefix}-${found.route.routeKey.replace(/[^A-Za-z0-9]+/g, '-')}`;
+    let result: HttpResponse;
     try {
-      const result = await found.route.handler(event, lambdaContext(name, found.route.timeoutMs));
-      res.writeHead(result.statusCode, result.headers);
-      res.end(result.body);
+      result = (await found.route.invoke(event)) as HttpResponse;
     } catch {
-      // API Gateway answers a crashed integration with a bare 500.
-      problem(res, 500, 'Internal error', 'The function failed', url.pathname);
+      // API Gateway answers a failed integration (an error, a timeout, a crash) with a bare 500.
+      return problem(res, 500, 'Internal error', 'The function failed', url.pathname);
     }
+    res.writeHead(result.statusCode, result.headers);
+    res.end(result.body);
   };
 }

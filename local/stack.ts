@@ -3,26 +3,32 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { ApiDeps } from '../lib/api/deps.ts';
-import { createApiHandler } from '../lib/api/handler.ts';
-import { ROUTES } from '../lib/api/router.ts';
-import { loadConfig } from '../lib/config.ts';
-import { createApiDeps, documentClient } from '../lib/deps.ts';
+import { systemClock } from '../lib/clock.ts';
+import { documentClient } from '../lib/deps.ts';
+import type { StoreDeps } from '../lib/jobs/store.ts';
 import { requeueStaleJobs } from '../lib/jobs/sweep.ts';
-import { createLogger } from '../lib/log.ts';
-import { type Emulators, localClients, provisionResources, startEmulators } from './emulators.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
+import type { QueueDeps } from '../lib/queue/producer.ts';
+import { type Simulator, simulatorOptionsFromEnv, startSimulator } from './cvm-simulator/index.ts';
+import { type Emulators, LOCAL_AWS, localClients, provisionResources, startEmulators } from './emulators.ts';
+import { type FunctionSpec, readFunctions } from './functions.ts';
 import { createGateway } from './gateway.ts';
-import { readStackResources } from './resources.ts';
+import { readStackResources, SERVERLESS_YML } from './resources.ts';
+import { type Runtime, startRuntime } from './runtime/index.ts';
 
 export interface LocalStackOptions {
   /** API port; 0 picks a free one. */
   port?: number;
   /** Where DynamoDB keeps its data; null keeps everything in memory (tests). */
   dataDir?: string | null;
-  /** The environment to configure from (process.env by default); the stack adds its own resources to it. */
+  /** The environment to configure from (process.env by default). */
   env?: Record<string, string | undefined>;
-  /** Where log lines go (stdout by default). */
+  /** Where log lines go, the stack's and the functions' (stdout by default). */
   logSink?: (line: string) => void;
+  /** The serverless.yml to run (tests give their own). */
+  serverlessYml?: URL | string;
+  /** Simulator port when the stack starts one (SIMULATOR_PORT, 3001 by default; 0 picks a free one). */
+  simulatorPort?: number;
 }
 
 export interface LocalStack {
@@ -33,15 +39,23 @@ export interface LocalStack {
   queueUrls: Record<string, string>;
   emulators: Emulators;
   clients: ReturnType<typeof localClients>;
-  apiDeps: ApiDeps;
+  /** The simulator the stack started (none when TENCENTCLOUD_ENDPOINT points elsewhere). */
+  simulator: Simulator | undefined;
+  tencentEndpoint: string;
+  runtime: Runtime;
+  functions: readonly FunctionSpec[];
+  /** The table and submit queue through the stack's own clients (tests and tools reach the jobs with it). */
+  deps: StoreDeps & QueueDeps;
   /** QUEUED jobs from an earlier run whose messages were sent again at start. */
   requeued: number;
+  /** Queues serverless.yml defines that no function consumes yet (logical ids). */
+  unconsumedQueues: string[];
   stop(): Promise<void>;
 }
 
 const STAGE = 'local';
-/** The API function's timeout in serverless.yml. */
-const API_TIMEOUT_MS = 10_000;
+/** The schedule's interval locally (EventBridge's rate is a minute; a laptop wants to see progress). */
+const DEFAULT_POLL_INTERVAL_MS = 2000;
 
 /** A dev token kept under the data directory, so it survives restarts (or a fresh one in memory). */
 function devToken(dataDir: string | null): string {
@@ -52,74 +66,134 @@ function devToken(dataDir: string | null): string {
   return token;
 }
 
+function positiveNumber(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number`);
+  return value;
+}
+
 /**
- * The whole service on one machine (DESIGN §4 "Local stack"): DynamoDB (dynalite) and SQS (fauxqs) in-process,
- * the table and queues created from serverless.yml, and the API served on loopback through an API Gateway
- * stand-in that calls the real handler.
+ * The whole service on one machine (docs/local-stack.md): DynamoDB (dynalite) and SQS (fauxqs) in-process, the
+ * table and queues created from serverless.yml's resources, the CVM simulator, and every function of
+ * serverless.yml run by the local runtime with its events — its httpApi routes served on loopback.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const dataDir = options.dataDir === undefined ? '.data' : options.dataDir;
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const emulators = await startEmulators(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {});
-  const clients = localClients(emulators);
-  const resources = readStackResources(STAGE);
-  const { tableName, queueUrls } = await provisionResources(clients, resources);
-  const submitQueueUrl = queueUrls.SubmitQueue;
-  if (!submitQueueUrl) throw new Error('serverless.yml defines no SubmitQueue');
-
   const env = { ...(options.env ?? process.env) };
-  const token = env.API_TOKENS ? undefined : devToken(dataDir);
-  const config = loadConfig({
-    ...env,
-    JOBS_TABLE: tableName,
-    SUBMIT_QUEUE_URL: submitQueueUrl,
-    AUTH_MODE: env.AUTH_MODE ?? 'token',
-    API_TOKENS:
+  const dataDir = options.dataDir === undefined ? '.data' : options.dataDir;
+  const file = options.serverlessYml ?? SERVERLESS_YML;
+  const sink = options.logSink ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const logger: Logger = createLogger({ base: { service: 'local-stack' }, sink, level: 'info' });
+  const cleanup: Array<() => Promise<void>> = [];
+  const undo = async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  };
+  try {
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const emulators = await startEmulators(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {});
+    cleanup.push(() => emulators.stop());
+    const clients = localClients(emulators);
+    cleanup.push(async () => {
+      clients.dynamodb.destroy();
+      clients.sqs.destroy();
+    });
+    const resources = readStackResources(STAGE, file);
+    const provisioned = await provisionResources(clients, resources);
+    const { service, functions } = readFunctions(file);
+
+    let simulator: Simulator | undefined;
+    let tencentEndpoint = env.TENCENTCLOUD_ENDPOINT ?? '';
+    const tencentKeys: Record<string, string> = {};
+    if (!tencentEndpoint) {
+      const { secretId, secretKey, ...simulatorOptions } = simulatorOptionsFromEnv(env);
+      simulator = await startSimulator({
+        ...simulatorOptions,
+        port: options.simulatorPort ?? simulatorOptions.port ?? 3001,
+      });
+      cleanup.push(() => (simulator as Simulator).close());
+      tencentEndpoint = simulator.url;
+      Object.assign(tencentKeys, { TENCENTCLOUD_SECRET_ID: secretId, TENCENTCLOUD_SECRET_KEY: secretKey });
+    }
+
+    const token = env.API_TOKENS ? undefined : devToken(dataDir);
+    const apiTokens =
       env.API_TOKENS ??
       `dev:${createHash('sha256')
         .update(token ?? '')
-        .digest('hex')}`,
-  });
-  const logger = createLogger({
-    level: config.LOG_LEVEL,
-    base: { service: 'api' },
-    ...(options.logSink ? { sink: options.logSink } : {}),
-  });
-  const apiDeps = createApiDeps(config, { ddb: documentClient(clients.dynamodb), sqs: clients.sqs, logger });
-  // SQS lives in memory here while DynamoDB keeps its data: jobs left QUEUED by an earlier run have lost their
-  // messages. Send them again now (the poller's sweep does this every minute once it exists).
-  const requeued = await requeueStaleJobs({ ...apiDeps, logger }, { olderThanMs: 0, limit: 1000 });
-  const api = createApiHandler(apiDeps);
-  const gateway = createGateway(
-    [
-      { routeKey: ROUTES.runInstances, handler: api, timeoutMs: API_TIMEOUT_MS },
-      { routeKey: ROUTES.getJob, handler: api, timeoutMs: API_TIMEOUT_MS },
-    ],
-    `${resources.service}-${STAGE}`,
-  );
-  const server = createServer((req, res) => {
-    void gateway(req, res);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 3000, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    devToken: token,
-    tableName,
-    queueUrls,
-    emulators,
-    clients,
-    apiDeps,
-    requeued,
-    stop: async () => {
+        .digest('hex')}`;
+    const localEnv: Record<string, string> = {
+      AWS_REGION: LOCAL_AWS.region,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
+      AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
+      AUTH_MODE: env.AUTH_MODE || 'token',
+      API_TOKENS: apiTokens,
+      TENCENTCLOUD_ENDPOINT: tencentEndpoint,
+      ...tencentKeys,
+      ...(env.LOG_LEVEL ? { LOG_LEVEL: env.LOG_LEVEL } : {}),
+    };
+    const runtime = startRuntime({
+      service,
+      stage: STAGE,
+      functions,
+      resolve: { service, stage: STAGE, env, refs: provisioned.refs, arns: provisioned.arns },
+      localEnv,
+      sqs: clients.sqs,
+      queueUrls: provisioned.queueUrls,
+      pollIntervalMs: positiveNumber(env, 'POLL_INTERVAL_MS', DEFAULT_POLL_INTERVAL_MS),
+      logger,
+      logSink: sink,
+    });
+    cleanup.push(() => runtime.stop());
+
+    // SQS lives in memory here while DynamoDB keeps its data: jobs left QUEUED by an earlier run have lost
+    // their messages. Send them again now (deployed, the sweep does this every few minutes).
+    const deps: StoreDeps & QueueDeps = {
+      ddb: documentClient(clients.dynamodb),
+      tableName: provisioned.tableName,
+      sqs: clients.sqs,
+      queueUrl: provisioned.queueUrls.SubmitQueue ?? '',
+      now: systemClock,
+    };
+    const requeued = deps.queueUrl ? await requeueStaleJobs({ ...deps, logger }, { olderThanMs: 0 }) : 0;
+
+    const gateway = createGateway(runtime.routes);
+    const server = createServer((req, res) => {
+      void gateway(req, res);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 3000, '127.0.0.1', resolve);
+    });
+    cleanup.push(async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      clients.dynamodb.destroy();
-      clients.sqs.destroy();
-      await emulators.stop();
-    },
-  };
+    });
+    const { port } = server.address() as AddressInfo;
+    // Dead-letter queues are consumed through their own function; a queue nothing reads is worth saying.
+    const unconsumedQueues = resources.queues
+      .map((queue) => queue.logicalId)
+      .filter((id) => !runtime.consumedQueues.has(id));
+    return {
+      url: `http://127.0.0.1:${port}`,
+      devToken: token,
+      tableName: provisioned.tableName,
+      queueUrls: provisioned.queueUrls,
+      emulators,
+      clients,
+      simulator,
+      tencentEndpoint,
+      runtime,
+      functions,
+      deps,
+      requeued,
+      unconsumedQueues,
+      stop: undo,
+    };
+  } catch (error) {
+    await undo();
+    throw error;
+  }
 }

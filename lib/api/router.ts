@@ -1,11 +1,9 @@
 import { NotFoundError } from '../errors.ts';
 import { authenticate } from '../http/auth.ts';
-import { parseRequestBody } from '../http/body.ts';
-import { type HttpEvent, type HttpResponse, header, jsonResponse } from '../http/types.ts';
-import { parseIdempotencyKey } from '../jobs/idempotency.ts';
+import { type HttpEvent, type HttpResponse, jsonResponse } from '../http/types.ts';
 import type { ApiDeps } from './deps.ts';
 import { getJobForCaller } from './jobs.ts';
-import { acceptRunInstances } from './run-instances.ts';
+import { postRunInstances } from './run-instances.ts';
 
 /** The API's routes (serverless.yml's httpApi events name the same route keys). */
 export const ROUTES = {
@@ -17,16 +15,8 @@ export const ROUTES = {
 export async function handleApiRequest(event: HttpEvent, deps: ApiDeps): Promise<HttpResponse> {
   const caller = authenticate(event, deps.auth);
   switch (event.routeKey) {
-    case ROUTES.runInstances: {
-      const body = parseRequestBody(event, deps.profile);
-      const key = header(event, 'idempotency-key');
-      const response = await acceptRunInstances(deps, {
-        caller,
-        body,
-        ...(key === undefined ? {} : { idempotencyKey: parseIdempotencyKey(key) }),
-      });
-      return { statusCode: response.statusCode, headers: { ...response.headers }, body: response.body };
-    }
+    case ROUTES.runInstances:
+      return postRunInstances(event, caller, deps);
     case ROUTES.getJob:
       return jsonResponse(200, await getJobForCaller(deps, caller, event.pathParameters?.jobId ?? ''));
     default:

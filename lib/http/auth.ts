@@ -33,13 +33,11 @@ export function authenticate(event: HttpEvent, settings: AuthSettings): string {
         ? `${iam.accountId}:${iam.callerId.split(':')[0]}`
         : undefined;
     if (!caller) {
-      throw new UnauthenticatedError('The request carries no IAM identity', {
-        'www-authenticate': 'AWS4-HMAC-SHA256',
-      });
+      throw new UnauthenticatedError('The request carries no IAM identity', 'AWS4-HMAC-SHA256');
     }
     return caller;
   }
-  const challenge = { 'www-authenticate': 'Bearer realm="cvm-provisioner"' };
+  const challenge = 'Bearer realm="cvm-provisioner"';
   const match = BEARER.exec(header(event, 'authorization') ?? '');
   if (!match?.[1]) throw new UnauthenticatedError('Send Authorization: Bearer <token>', challenge);
   const presented = createHash('sha256').update(match[1]).digest();

@@ -1,35 +1,59 @@
-import { RequestError } from '../errors.ts';
+import { type RefusalKind, RequestError, UnauthenticatedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { HttpResponse } from './types.ts';
 
 /** Problem types are URNs: stable identifiers that need no hosted page. */
 export const PROBLEM_TYPE_PREFIX = 'urn:cvm-provisioner:problem:';
 
+/** The HTTP status of each kind of refusal (docs/http-api.md, "Errors"). */
+export const REFUSAL_STATUS: Readonly<Record<RefusalKind, number>> = {
+  invalid: 400,
+  unauthenticated: 401,
+  denied: 403,
+  'not-found': 404,
+  conflict: 409,
+  'too-large': 413,
+  'unsupported-media-type': 415,
+  mismatch: 422,
+  unavailable: 503,
+};
+
+function refusalHeaders(error: RequestError): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+  if (error instanceof UnauthenticatedError && error.challenge) headers['www-authenticate'] = error.challenge;
+  return headers;
+}
+
 /**
- * An RFC 9457 problem response. Request errors expose their detail, code and every violation; anything else
- * is a 500 with a generic text (no message, no stack) and is logged with the request id.
+ * An RFC 9457 problem response. Refusals expose their detail, code and every violation; anything else is a
+ * 500 with a generic text (no message, no stack) and is logged, cause chain included, with the request id.
  */
 export function problemResponse(
   error: unknown,
   context: { instance: string; requestId?: string; logger: Logger },
 ): HttpResponse {
   if (error instanceof RequestError) {
-    // A 5xx request error (the job store is down) is the operator's concern too: log it with its cause.
-    if (error.status >= 500) {
+    const status = REFUSAL_STATUS[error.kind];
+    // A 5xx refusal (the job store is down) is the operator's concern too: log it with its cause.
+    if (status >= 500) {
       context.logger.error('dependency failure', {
         error,
-        cause: error.cause,
         requestId: context.requestId,
         instance: context.instance,
       });
     }
     return {
-      statusCode: error.status,
-      headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...error.headers },
+      statusCode: status,
+      headers: {
+        'content-type': 'application/problem+json',
+        'cache-control': 'no-store',
+        ...refusalHeaders(error),
+      },
       body: JSON.stringify({
         type: `${PROBLEM_TYPE_PREFIX}${error.problem}`,
         title: error.title,
-        status: error.status,
+        status,
         detail: error.message,
         instance: context.instance,
         code: error.code,

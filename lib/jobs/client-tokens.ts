@@ -1,23 +1,9 @@
 import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { RequestError } from '../errors.ts';
+import { ClientTokenInUseError } from '../errors.ts';
 import { applied } from './conditional.ts';
 import { getJob, type StoreDeps, settleJobWrite } from './store.ts';
 import { clientTokenKey } from './table.ts';
-
-/** 409: a caller's ClientToken already belongs to another job (one token, one job: DESIGN §3). */
-export class ClientTokenInUseError extends RequestError {
-  constructor() {
-    super({
-      status: 409,
-      problem: 'client-token-in-use',
-      title: 'The ClientToken belongs to another job',
-      code: 'InvalidClientToken.InUse',
-      detail:
-        "Another job already uses this ClientToken; Tencent would answer it with that job's instances. Use a new ClientToken, or none",
-    });
-  }
-}
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 

@@ -83,19 +83,33 @@ function checkMetadata(value: unknown, errors: ParamError[]): Record<string, str
   return metadata;
 }
 
-/** Splits a request body into Tencent's parameters and our control fields, checking the latter. */
+/** Splits a request body into Tencent's parameters and our control fields (as given; see checkControlFields). */
 export function splitControlFields(body: Record<string, unknown>): {
-  tencent: Record<string, unknown>;
+  request: Record<string, unknown>;
+  control: Record<string, unknown>;
+} {
+  const request: Record<string, unknown> = {};
+  const control: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    const target = (CONTROL_FIELDS as readonly string[]).includes(key) ? control : request;
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return { request, control };
+}
+
+/** Checks the control fields of a request; unknown members are refused. */
+export function checkControlFields(raw: Readonly<Record<string, unknown>>): {
   control: ControlFields;
   errors: ParamError[];
 } {
   const errors: ParamError[] = [];
-  const tencent = Object.fromEntries(
-    Object.entries(body).filter(([key]) => !(CONTROL_FIELDS as readonly string[]).includes(key)),
-  );
+  for (const key of Object.keys(raw)) {
+    if (!(CONTROL_FIELDS as readonly string[]).includes(key))
+      errors.push({ param: key, code: 'UnknownParameter', message: 'is not a control field' });
+  }
   const control = {
-    webhookUrl: checkWebhookUrl(body.webhookUrl, errors),
-    metadata: checkMetadata(body.metadata, errors),
+    webhookUrl: checkWebhookUrl(raw.webhookUrl, errors),
+    metadata: checkMetadata(raw.metadata, errors),
   };
-  return { tencent, control, errors };
+  return { control, errors };
 }

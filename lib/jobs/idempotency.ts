@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { epochSeconds, isoTime } from '../clock.ts';
 import { IdempotencyInProgressError, IdempotencyMismatchError, InvalidRequestError } from '../errors.ts';
 import { applied } from './conditional.ts';
 import { type StoreDeps, settleJobWrite } from './store.ts';
 import { idempotencyKey } from './table.ts';
 
 /**
- * Idempotency-Key (IETF draft, reference §4.1): same caller + key + payload replays the first response; same key
- * with another payload → 422; while the first is still running → 409. Records live 24 hours, checked at read time
- * because DynamoDB TTL deletes days late (reference §3).
+ * Idempotency-Key (docs/http-api.md; the IETF httpapi draft): same caller + key + payload answers for the job
+ * the first request created; same key with another payload → 422; while the first is still running → 409.
+ * A record keeps the job id, not a response, so every channel (HTTP, chat) renders the answer its own way.
+ * Records live 24 hours, checked at read time because DynamoDB TTL deletes items days late.
  */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 /**
@@ -17,20 +19,14 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
  */
 export const IN_PROGRESS_LEASE_SECONDS = 30;
 
-export interface StoredResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
 /**
- * new: this request owns the key and creates its job. replay: answer the stored response. recover: an
- * earlier request with this key stored job `jobId` but never finished (it crashed or timed out); answer for
- * that job instead of creating another.
+ * new: this request owns the key and creates its job. replay: the first request finished; answer for its job.
+ * recover: an earlier request with this key stored job `jobId` but never finished (it crashed or timed out);
+ * answer for that job instead of creating another.
  */
 export type IdempotencyStart =
   | { kind: 'new'; recordKey: string }
-  | { kind: 'replay'; response: StoredResponse }
+  | { kind: 'replay'; jobId: string }
   | { kind: 'recover'; recordKey: string; jobId: string };
 
 const KEY_TEXT = /^[\x21-\x7e]{1,255}$/;
@@ -60,8 +56,6 @@ export function idempotencyRecordKey(caller: string, key: string): string {
   return createHash('sha256').update(caller).update('\u0000').update(key).digest('hex');
 }
 
-const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
-
 /**
  * Claims the key for a new request that will create job `jobId`, or tells the caller to replay the first
  * response, or to recover the job an unfinished earlier request stored. Throws the 409 and 422 of the draft.
@@ -75,7 +69,7 @@ export async function beginIdempotentRequest(
   jobId: string,
 ): Promise<IdempotencyStart> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const now = seconds(deps.now());
+    const now = epochSeconds(deps.now);
     const claim = new PutCommand({
       TableName: deps.tableName,
       Item: {
@@ -84,7 +78,7 @@ export async function beginIdempotentRequest(
         status: 'IN_PROGRESS',
         fingerprint,
         jobId,
-        createdAt: deps.now().toISOString(),
+        createdAt: isoTime(deps.now),
         expiresAt: now + IDEMPOTENCY_TTL_SECONDS,
         ttl: now + IDEMPOTENCY_TTL_SECONDS,
         leaseExpiresAt: now + IN_PROGRESS_LEASE_SECONDS,
@@ -99,7 +93,7 @@ export async function beginIdempotentRequest(
     );
     if (!Item) continue; // abandoned between our put and our read: claim it again
     if (Item.fingerprint !== fingerprint) throw new IdempotencyMismatchError();
-    if (Item.status === 'COMPLETED') return { kind: 'replay', response: Item.response as StoredResponse };
+    if (Item.status === 'COMPLETED') return { kind: 'replay', jobId: String(Item.jobId) };
     // No lease (never written by this code) counts as held: only a lease seen to run out frees a key.
     if (typeof Item.leaseExpiresAt !== 'number' || Item.leaseExpiresAt > now)
       throw new IdempotencyInProgressError();
@@ -117,7 +111,7 @@ export async function beginIdempotentRequest(
       ExpressionAttributeValues: {
         ':mine': jobId,
         ':lease': now + IN_PROGRESS_LEASE_SECONDS,
-        ':at': deps.now().toISOString(),
+        ':at': isoTime(deps.now),
         ':inProgress': 'IN_PROGRESS',
         ':earlier': earlier,
       },
@@ -127,24 +121,20 @@ export async function beginIdempotentRequest(
   throw new IdempotencyInProgressError();
 }
 
-/** Stores the response to replay for this key. */
+/** Marks the key's request finished: its job (named since the claim) is what later requests answer with. */
 export async function completeIdempotentRequest(
   deps: StoreDeps,
   recordKey: string,
-  response: StoredResponse,
+  jobId: string,
 ): Promise<void> {
   await deps.ddb.send(
     new UpdateCommand({
       TableName: deps.tableName,
       Key: idempotencyKey(recordKey),
-      UpdateExpression: 'SET #status = :completed, #response = :response REMOVE leaseExpiresAt',
-      ConditionExpression: '#status = :inProgress',
-      ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
-      ExpressionAttributeValues: {
-        ':completed': 'COMPLETED',
-        ':inProgress': 'IN_PROGRESS',
-        ':response': response,
-      },
+      UpdateExpression: 'SET #status = :completed REMOVE leaseExpiresAt',
+      ConditionExpression: '#status = :inProgress AND jobId = :jobId',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':completed': 'COMPLETED', ':inProgress': 'IN_PROGRESS', ':jobId': jobId },
     }),
   );
 }

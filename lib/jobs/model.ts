@@ -1,6 +1,6 @@
 import { type RunInstancesRequest, redactRequest } from '../run-instances/index.ts';
 
-/** Job states and the transitions between them (DESIGN §3). */
+/** Job states (docs/job-lifecycle.md); lib/jobs/lifecycle.ts says which moves between them exist. */
 export const JOB_STATUSES = [
   'QUEUED',
   'SUBMITTING',
@@ -19,23 +19,15 @@ export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set([
   'TIMED_OUT',
 ]);
 
-/**
- * Allowed transitions. SUBMITTING → SUBMITTING lets a redelivered message take over an attempt whose worker
- * died; QUEUED | SUBMITTING → FAILED covers permanent errors and exhausted retries.
- */
-export const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
-  QUEUED: ['SUBMITTING', 'FAILED'],
-  SUBMITTING: ['SUBMITTING', 'SUBMITTED', 'FAILED'],
-  SUBMITTED: ['SUCCEEDED', 'PARTIALLY_FAILED', 'FAILED', 'TIMED_OUT'],
-  SUCCEEDED: [],
-  PARTIALLY_FAILED: [],
-  FAILED: [],
-  TIMED_OUT: [],
-};
-
-export function canTransition(from: JobStatus, to: JobStatus): boolean {
-  return TRANSITIONS[from].includes(to);
-}
+/** The events a job emits through its outbox (docs/webhooks.md). */
+export const EVENT_TYPES = [
+  'job.submitted',
+  'job.succeeded',
+  'job.partially_failed',
+  'job.failed',
+  'job.timed_out',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface JobInstance {
   instanceId: string;
@@ -50,7 +42,42 @@ export interface JobError {
   requestId: string | null;
 }
 
-/** A job as stored (the password is present only until the job is submitted). */
+/** One attempt to deliver an event to a target. */
+export interface DeliveryAttempt {
+  at: string;
+  /** The HTTP status the target answered, or what went wrong before it could. */
+  status?: number;
+  error?: string;
+}
+
+export const DELIVERY_STATES = ['PENDING', 'DELIVERED', 'FAILED', 'STOPPED'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+/** An event's delivery to one target (`webhook`: the job's webhookUrl; `default`: DEFAULT_WEBHOOK_URL). */
+export interface Delivery {
+  state: DeliveryState;
+  attempts: DeliveryAttempt[];
+  /** When the next attempt is due (PENDING only). */
+  nextAttemptAt: string | null;
+}
+
+/** What a transition changes of a job, as an event saw it: the rest of the job is fixed at creation. */
+export type JobSnapshot = Pick<
+  Job,
+  'status' | 'instances' | 'error' | 'attempts' | 'updatedAt' | 'submittedAt' | 'completedAt'
+>;
+
+/** An event in the job's outbox, written by the same conditional write as the transition that emitted it. */
+export interface JobEvent {
+  /** Stable across every attempt and redelivery: the Standard Webhooks `webhook-id`. */
+  id: string;
+  type: EventType;
+  createdAt: string;
+  snapshot: JobSnapshot;
+  deliveries: Record<string, Delivery>;
+}
+
+/** A job as stored (the password is present only until the job is submitted or fails). */
 export interface Job {
   jobId: string;
   status: JobStatus;
@@ -67,29 +94,75 @@ export interface Job {
   updatedAt: string;
   submittedAt: string | null;
   completedAt: string | null;
-  /** Incremented on every write; conditional updates may check it. */
+  /** Until when the submission attempt that claimed the job holds it (SUBMITTING only). */
+  claimExpiresAt: string | null;
+  /** Tencent's RequestId of the RunInstances call whose instances the job recorded. */
+  submitRequestId: string | null;
+  /** The outbox: every event the job emitted, by id. */
+  events: Record<string, JobEvent>;
+  /** Incremented by every write; every write is conditioned on it. */
   version: number;
 }
 
-/** The job as returned and as carried in events (DESIGN §4): password redacted, internals left out. */
-export type JobView = Omit<Job, 'webhookUrl' | 'version'>;
+/** Fields set when the job is created and never changed by any operation (lib/jobs/lifecycle.ts). */
+export const FIXED_FIELDS = [
+  'jobId',
+  'region',
+  'clientToken',
+  'request',
+  'requestedBy',
+  'metadata',
+  'webhookUrl',
+  'createdAt',
+] as const satisfies ReadonlyArray<keyof Job>;
 
-export function toJobView(job: Job): JobView {
+/** The job as returned and as carried in events (docs/http-api.md): password redacted, internals left out. */
+export interface JobView {
+  jobId: string;
+  status: JobStatus;
+  region: string;
+  clientToken: string;
+  request: RunInstancesRequest;
+  instances: JobInstance[];
+  error: JobError | null;
+  attempts: number;
+  requestedBy: string;
+  metadata: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+  submittedAt: string | null;
+  completedAt: string | null;
+}
+
+export function toJobView(job: Job, snapshot: JobSnapshot = job): JobView {
   return {
     jobId: job.jobId,
-    status: job.status,
+    status: snapshot.status,
     region: job.region,
     clientToken: job.clientToken,
     request: redactRequest(job.request),
-    instances: job.instances,
-    error: job.error,
-    attempts: job.attempts,
+    instances: snapshot.instances,
+    error: snapshot.error,
+    attempts: snapshot.attempts,
     requestedBy: job.requestedBy,
     metadata: job.metadata,
     createdAt: job.createdAt,
-    updatedAt: job.updatedAt,
-    submittedAt: job.submittedAt,
-    completedAt: job.completedAt,
+    updatedAt: snapshot.updatedAt,
+    submittedAt: snapshot.submittedAt,
+    completedAt: snapshot.completedAt,
+  };
+}
+
+/** The job as it was when accepted: what the first answer showed, and what a replay shows again. */
+export function acceptedSnapshot(job: Job): JobSnapshot {
+  return {
+    status: 'QUEUED',
+    instances: [],
+    error: null,
+    attempts: 0,
+    updatedAt: job.createdAt,
+    submittedAt: null,
+    completedAt: null,
   };
 }
 
@@ -106,9 +179,8 @@ export function newJob(init: {
   requestedBy: string;
   metadata: Record<string, string>;
   webhookUrl: string | null;
-  now: Date;
+  createdAt: string;
 }): Job {
-  const at = init.now.toISOString();
   const clientToken = clientTokenFor(init.jobId, init.request);
   return {
     jobId: init.jobId,
@@ -122,10 +194,13 @@ export function newJob(init: {
     requestedBy: init.requestedBy,
     metadata: init.metadata,
     webhookUrl: init.webhookUrl,
-    createdAt: at,
-    updatedAt: at,
+    createdAt: init.createdAt,
+    updatedAt: init.createdAt,
     submittedAt: null,
     completedAt: null,
+    claimExpiresAt: null,
+    submitRequestId: null,
+    events: {},
     version: 1,
   };
 }

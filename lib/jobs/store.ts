@@ -6,17 +6,22 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { type Clock, isoTime } from '../clock.ts';
+import { JobConflictError, JobExistsError } from '../errors.ts';
 import { applied } from './conditional.ts';
-import { canTransition, type Job, type JobStatus, TERMINAL_STATUSES } from './model.ts';
-import { jobKey, PENDING_INDEX } from './table.ts';
+import { type Job, type JobStatus, TERMINAL_STATUSES } from './model.ts';
+import { jobKey, NOTIFY_INDEX, NOTIFY_PENDING, PENDING_INDEX } from './table.ts';
 
 export interface StoreDeps {
   ddb: Pick<DynamoDBDocumentClient, 'send'>;
   tableName: string;
-  now: () => Date;
+  now: Clock;
 }
 
-/** Attributes that are the store's bookkeeping, not the job's. */
+/**
+ * Attributes that are the store's bookkeeping, not the job's: the key, the item kind, and the keys of the two
+ * sparse indexes (pending work by status; jobs with an event due).
+ */
 const INTERNAL = ['pk', 'kind', 'pendingStatus', 'pendingSince', 'notifyPending', 'notifyAt'] as const;
 
 function toItem(job: Job): Record<string, unknown> {
@@ -28,17 +33,11 @@ function toItem(job: Job): Record<string, unknown> {
   return item;
 }
 
-function fromItem(item: Record<string, unknown>): Job {
-  const job = { ...item };
+/** A job from its item; attributes a transition removed (the claim, the password) read as absent or null. */
+export function fromItem(item: Record<string, unknown>): Job {
+  const job: Record<string, unknown> = { claimExpiresAt: null, submitRequestId: null, events: {}, ...item };
   for (const key of INTERNAL) delete job[key];
   return job as unknown as Job;
-}
-
-export class JobExistsError extends Error {
-  constructor(jobId: string) {
-    super(`a different job ${jobId} already exists`);
-    this.name = 'JobExistsError';
-  }
 }
 
 /**
@@ -59,15 +58,6 @@ export async function createJob(deps: StoreDeps, job: Job): Promise<void> {
 }
 
 /**
- * Whether a failed AWS call certainly did not take effect: the service answered 4xx (validation, throttling,
- * missing table, denied). Timeouts, dropped connections and 5xx may have been applied.
- */
-export function isDefiniteFailure(error: unknown): boolean {
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
-  return status !== undefined && status >= 400 && status < 500;
-}
-
-/**
  * Decides a job write whose outcome is unknown (a timeout after sending): puts a tombstone at the job's key,
  * conditioned on nothing being there. If the tombstone lands, the job was not stored and can never be (its
  * own conditional Put would now fail): 'absent'. If the key is taken by this job, 'stored'. A failure of this
@@ -79,7 +69,7 @@ export async function settleJobWrite(
 ): Promise<'stored' | 'absent'> {
   const tombstone = new PutCommand({
     TableName: deps.tableName,
-    Item: { ...jobKey(job.jobId), kind: 'void', jobId: job.jobId, createdAt: deps.now().toISOString() },
+    Item: { ...jobKey(job.jobId), kind: 'void', jobId: job.jobId, createdAt: isoTime(deps.now) },
     ConditionExpression: 'attribute_not_exists(pk)',
   });
   if (await applied(deps.ddb.send(tombstone))) return 'absent';
@@ -97,138 +87,161 @@ export async function getJob(deps: StoreDeps, jobId: string): Promise<Job | unde
   return Item && Item.kind === 'job' ? fromItem(Item) : undefined;
 }
 
-export class IllegalTransitionError extends Error {
-  constructor(from: readonly JobStatus[], to: JobStatus) {
-    super(`no transition from ${from.join('|')} to ${to}`);
-    this.name = 'IllegalTransitionError';
-  }
+/** A document path inside the job item (`['request', 'LoginSettings', 'Password']`). */
+export type ItemPath = readonly string[];
+
+/** One conditional write to a job item: what to set, what to remove, and any condition beyond its version. */
+export interface JobWrite {
+  set: ReadonlyArray<readonly [ItemPath, unknown]>;
+  remove?: readonly ItemPath[];
+  /** Extra condition, ANDed with "the job is still in the status and version it was read at". */
+  condition?: { expression: string; values: Record<string, unknown> };
 }
 
-type JobChanges = Partial<Omit<Job, 'jobId' | 'status' | 'version' | 'createdAt' | 'updatedAt'>>;
-
 /**
- * Moves a job from one of `from` to `to`, applying `changes`, as one UpdateItem conditioned on the current
- * status. Returns the updated job, or undefined when the condition failed: another writer got there first,
- * which the caller treats as "someone else did it" (DESIGN §3). `remove` drops attributes (e.g. the password).
+ * Applies one write to the job as it was read: a single UpdateItem conditioned on the job's status and
+ * version, which it increments. Returns the job as written. A write that lost a race throws JobConflictError
+ * naming the job's state now; it is never reported as success and never overwrites the winner.
+ * The store's own index keys follow the status written (lib/jobs/table.ts).
  */
-export async function transitionJob(
-  deps: StoreDeps,
-  jobId: string,
-  from: readonly JobStatus[],
-  to: JobStatus,
-  changes: JobChanges = {},
-  remove: readonly string[] = [],
-): Promise<Job | undefined> {
-  // Condition only on the statuses that may make this move: a mixed list must not let SUBMITTED → SUBMITTING.
-  const sources = from.filter((status) => canTransition(status, to));
-  if (sources.length === 0) throw new IllegalTransitionError(from, to);
-  const names: Record<string, string> = {
-    '#status': 'status',
-    '#updatedAt': 'updatedAt',
-    '#version': 'version',
+export async function writeJob(deps: StoreDeps, job: Job, write: JobWrite): Promise<Job> {
+  const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
+  const values: Record<string, unknown> = {
+    ':expectedStatus': job.status,
+    ':expectedVersion': job.version,
+    ':nextVersion': job.version + 1,
   };
-  const values: Record<string, unknown> = { ':to': to, ':now': deps.now().toISOString(), ':one': 1 };
-  const sets = ['#status = :to', '#updatedAt = :now', '#version = #version + :one'];
-  const removes: string[] = [];
-  Object.entries(changes).forEach(([key, value], i) => {
-    if (value === undefined) return;
-    names[`#c${i}`] = key;
-    values[`:c${i}`] = value;
-    sets.push(`#c${i} = :c${i}`);
+  const nameOf = new Map<string, string>();
+  const pathOf = (path: ItemPath) =>
+    path
+      .map((part) => {
+        let alias = nameOf.get(part);
+        if (!alias) {
+          alias = `#n${nameOf.size}`;
+          nameOf.set(part, alias);
+          names[alias] = part;
+        }
+        return alias;
+      })
+      .join('.');
+  const sets = ['#version = :nextVersion'];
+  write.set.forEach(([path, value], i) => {
+    values[`:v${i}`] = value;
+    sets.push(`${pathOf(path)} = :v${i}`);
   });
-  if (TERMINAL_STATUSES.has(to)) {
-    names['#pendingStatus'] = 'pendingStatus';
-    names['#pendingSince'] = 'pendingSince';
-    removes.push('#pendingStatus', '#pendingSince');
-  } else {
-    names['#pendingStatus'] = 'pendingStatus';
-    names['#pendingSince'] = 'pendingSince';
-    sets.push('#pendingStatus = :to', '#pendingSince = :now');
+  const removes = (write.remove ?? []).map(pathOf);
+  // The pending index holds only non-terminal jobs, keyed by their status and when they last entered it.
+  const status = write.set.find(([path]) => path.length === 1 && path[0] === 'status')?.[1] as
+    | JobStatus
+    | undefined;
+  if (status !== undefined) {
+    if (TERMINAL_STATUSES.has(status)) removes.push(pathOf(['pendingStatus']), pathOf(['pendingSince']));
+    else {
+      values[':pendingStatus'] = status;
+      values[':pendingSince'] = write.set.find(([path]) => path[0] === 'updatedAt')?.[1] ?? isoTime(deps.now);
+      sets.push(
+        `${pathOf(['pendingStatus'])} = :pendingStatus`,
+        `${pathOf(['pendingSince'])} = :pendingSince`,
+      );
+    }
   }
-  remove.forEach((path, i) => {
-    const parts = path.split('.').map((part, j) => {
-      names[`#r${i}_${j}`] = part;
-      return `#r${i}_${j}`;
-    });
-    removes.push(parts.join('.'));
-  });
-  const fromValues = sources.map((status, i) => {
-    values[`:from${i}`] = status;
-    return `:from${i}`;
-  });
+  let condition = '#status = :expectedStatus AND #version = :expectedVersion';
+  if (write.condition) {
+    condition += ` AND (${write.condition.expression})`;
+    Object.assign(values, write.condition.values);
+  }
   try {
     const { Attributes } = await deps.ddb.send(
       new UpdateCommand({
         TableName: deps.tableName,
-        Key: jobKey(jobId),
+        Key: jobKey(job.jobId),
         UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ConditionExpression: `#status IN (${fromValues.join(', ')})`,
+        ConditionExpression: condition,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return Attributes ? fromItem(Attributes) : undefined;
+    if (!Attributes) throw new Error(`UpdateItem on job ${job.jobId} returned no attributes`);
+    return fromItem(Attributes);
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
-    throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // dynalite does not return the item on a failed condition (ReturnValuesOnConditionCheckFailure): read it.
+    let current: { status: JobStatus; version: number } | null | undefined;
+    let readError: unknown;
+    try {
+      const found = await getJob(deps, job.jobId);
+      current = found ? { status: found.status, version: found.version } : null;
+    } catch (cause) {
+      readError = cause; // the state now is unknown; the conflict itself is certain
+    }
+    throw new JobConflictError(job.jobId, { status: job.status, version: job.version }, current, readError);
   }
 }
 
 /**
- * QUEUED jobs whose last write is older than `olderThan`, from the sparse pending index (a Query, never a
- * Scan), oldest first, following LastEvaluatedKey up to `limit` jobs.
+ * Jobs in `status` that entered it before `before`, from the sparse pending index (a Query, never a Scan),
+ * oldest first, following LastEvaluatedKey up to `limit` jobs. Index reads are eventually consistent: a job
+ * may already have moved on, which its next conditional write finds out.
  */
-export async function listStaleQueuedJobs(
+export async function listPendingJobs(
   deps: StoreDeps,
-  olderThan: Date,
-  limit = 100,
-): Promise<Array<Pick<Job, 'jobId'> & { pendingSince: string }>> {
-  const found: Array<Pick<Job, 'jobId'> & { pendingSince: string }> = [];
-  if (limit <= 0) return found;
+  status: Exclude<JobStatus, 'SUCCEEDED' | 'PARTIALLY_FAILED' | 'FAILED' | 'TIMED_OUT'>,
+  options: { before?: string; limit?: number } = {},
+): Promise<Job[]> {
+  const limit = options.limit ?? 100;
+  const found: Job[] = [];
   let startKey: Record<string, unknown> | undefined;
-  do {
+  while (found.length < limit) {
     const page = await deps.ddb.send(
       new QueryCommand({
         TableName: deps.tableName,
         IndexName: PENDING_INDEX,
-        KeyConditionExpression: 'pendingStatus = :queued AND pendingSince < :cutoff',
-        ExpressionAttributeValues: { ':queued': 'QUEUED', ':cutoff': olderThan.toISOString() },
-        ProjectionExpression: 'jobId, pendingSince',
+        KeyConditionExpression:
+          options.before === undefined
+            ? 'pendingStatus = :status'
+            : 'pendingStatus = :status AND pendingSince < :before',
+        ExpressionAttributeValues: {
+          ':status': status,
+          ...(options.before === undefined ? {} : { ':before': options.before }),
+        },
         Limit: Math.min(100, limit - found.length),
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),
     );
-    for (const item of page.Items ?? [])
-      found.push({ jobId: String(item.jobId), pendingSince: String(item.pendingSince) });
+    for (const item of page.Items ?? []) found.push(fromItem(item));
     startKey = page.LastEvaluatedKey;
-  } while (startKey && found.length < limit);
+    if (!startKey) break;
+  }
   return found;
 }
 
 /**
- * Marks a QUEUED job as freshly enqueued (so the sweep does not resend it every run); conditioned on the job
- * still being QUEUED with the `pendingSince` the sweep saw. Returns false when another writer moved it.
+ * Jobs with an event whose next delivery attempt is due by `dueBy`, earliest first, from the sparse
+ * due-events index (docs/job-lifecycle.md, "Outbox"), up to `limit` jobs.
  */
-export async function touchQueuedJob(
+export async function listJobsWithEventsDue(
   deps: StoreDeps,
-  jobId: string,
-  seenPendingSince: string,
-): Promise<boolean> {
-  return applied(
-    deps.ddb.send(
-      new UpdateCommand({
+  dueBy: string,
+  options: { limit?: number } = {},
+): Promise<Job[]> {
+  const limit = options.limit ?? 100;
+  const found: Job[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  while (found.length < limit) {
+    const page = await deps.ddb.send(
+      new QueryCommand({
         TableName: deps.tableName,
-        Key: jobKey(jobId),
-        UpdateExpression: 'SET pendingSince = :now',
-        ConditionExpression: '#status = :queued AND pendingSince = :seen',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':now': deps.now().toISOString(),
-          ':queued': 'QUEUED',
-          ':seen': seenPendingSince,
-        },
+        IndexName: NOTIFY_INDEX,
+        KeyConditionExpression: 'notifyPending = :pending AND notifyAt <= :dueBy',
+        ExpressionAttributeValues: { ':pending': NOTIFY_PENDING, ':dueBy': dueBy },
+        Limit: Math.min(100, limit - found.length),
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),
-    ),
-  );
+    );
+    for (const item of page.Items ?? []) found.push(fromItem(item));
+    startKey = page.LastEvaluatedKey;
+    if (!startKey) break;
+  }
+  return found;
 }

@@ -9,7 +9,8 @@ type Loose = Record<string, unknown>;
 export interface RuleContext {
   request: Loose;
   profile: ValidationProfile;
-  now: Date;
+  /** The validation time, in epoch milliseconds (ActionTimer must lie ahead of it). */
+  now: number;
 }
 type Rule = (ctx: RuleContext) => Violation[];
 
@@ -234,7 +235,7 @@ const actionTimerInFuture: Rule = ({ request, now }) => {
   if (time === undefined) return [];
   const at = Date.parse(time);
   if (Number.isNaN(at)) return [];
-  return at <= now.getTime() + ACTION_TIMER_MIN_LEAD_MS
+  return at <= now + ACTION_TIMER_MIN_LEAD_MS
     ? [violation('ActionTimer.ActionTime', CODES.range, 'must be more than 5 minutes in the future')]
     : [];
 };

@@ -1,4 +1,5 @@
 import type * as z from 'zod/mini';
+import { CVM_API_VERSION } from '../tencent/wire.ts';
 import { CODES, type TencentCode, type Violation } from './codes.ts';
 import { decodeFlattened } from './form.ts';
 import { getProfile, LATER_PARAMETERS, type ProfileName } from './profiles.ts';
@@ -9,7 +10,6 @@ import { suggestName } from './suggest.ts';
 
 /** Tencent common parameters a caller may send beside the business ones (reference §2). */
 export const API_ACTION = 'RunInstances';
-export const API_VERSION = '2017-03-12';
 const COMMON_PARAMETERS = ['Action', 'Version', 'Region'] as const;
 
 export type ValidationResult =
@@ -18,8 +18,8 @@ export type ValidationResult =
 
 export interface ValidateOptions {
   profile: ProfileName;
-  /** For ActionTimer's "more than 5 minutes ahead"; defaults to the current time. */
-  now?: Date;
+  /** For ActionTimer's "more than 5 minutes ahead": epoch milliseconds, the current time by default. */
+  now?: number;
 }
 
 const DEFAULT_CODES: Readonly<Record<string, TencentCode>> = {
@@ -142,11 +142,11 @@ function commonParameterViolations(
       message: `must be ${API_ACTION} (got ${JSON.stringify(input.Action)})`,
     });
   }
-  if (input.Version !== undefined && input.Version !== API_VERSION) {
+  if (input.Version !== undefined && input.Version !== CVM_API_VERSION) {
     out.push({
       param: 'Version',
       code: CODES.noSuchVersion,
-      message: `must be ${API_VERSION} (got ${JSON.stringify(input.Version)})`,
+      message: `must be ${CVM_API_VERSION} (got ${JSON.stringify(input.Version)})`,
     });
   }
   if (input.Region !== undefined) {
@@ -211,7 +211,7 @@ export function validateRunInstances(input: unknown, options: ValidateOptions): 
     region = undefined;
   }
   errors.push(...commonParameterViolations(raw, region));
-  const context = { request: business, profile, now: options.now ?? new Date() };
+  const context = { request: business, profile, now: options.now ?? Date.now() };
   for (const rule of CROSS_FIELD_RULES) {
     // A parameter the profile does not know is already UnknownParameter; its combinations are moot.
     for (const violation of rule(context))

@@ -1,16 +1,17 @@
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
+import type { Clock } from '../clock.ts';
 import { ProvisionerError, RequestNotSentError, TencentApiError, UnknownOutcomeError } from '../errors.ts';
-import { encodeForm, flattenParams } from '../run-instances/form.ts';
 import type { CredentialsProvider, TencentCredentials } from './credentials.ts';
 import { parseEndpoint } from './endpoint.ts';
 import { classifyTencentCode, isRetryableTencentCode } from './error-classes.ts';
 import type { SignMethod } from './sign-methods.ts';
 import { signTc3, tc3Date, tc3SigningKey } from './sign-tc3.ts';
 import { signV1, type V1Method } from './sign-v1.ts';
+import { CVM_API_VERSION, encodeForm, flattenParams, withoutNulls } from './wire.ts';
 
 export { SIGN_METHODS, type SignMethod } from './sign-methods.ts';
-export const CVM_API_VERSION = '2017-03-12';
+export { CVM_API_VERSION } from './wire.ts';
 /** A call's own deadline when the caller gives none; Lambda callers pass their remaining time instead. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -22,7 +23,7 @@ export interface TencentClientOptions {
   httpMethod?: 'POST' | 'GET';
   /** Injected in tests (a MockAgent or a loopback Pool); otherwise one keep-alive Pool per origin. */
   dispatcher?: Dispatcher;
-  now?: () => number;
+  now?: Clock;
   nonce?: () => number;
   timeoutMs?: number;
   language?: 'en-US' | 'zh-CN';
@@ -67,19 +68,6 @@ const V1_RESERVED = new Set([
 
 /** Connection errors that mean the request never left this process. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
-
-/** Removes null members recursively, as the official SDK does before serialising (undefined vanishes anyway). */
-export function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.filter((v) => v !== null).map(withoutNulls);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== null)
-        .map(([k, v]) => [k, withoutNulls(v)]),
-    );
-  }
-  return value;
-}
 
 function causeCode(error: unknown): string | undefined {
   let current: unknown = error;

@@ -1,5 +1,6 @@
 import type { GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { Clock } from '../clock.ts';
 import { CredentialsError } from '../errors.ts';
 
 /** A Tencent API key. `secretKey` and `token` are not enumerable, so logging or serialising the object omits them. */
@@ -33,7 +34,7 @@ export interface SecretsManagerCredentialsOptions {
   secretName: string;
   /** How long a fetched key is reused before the secret is read again (rotation picks up within this). */
   ttlMs?: number;
-  now?: () => number;
+  now?: Clock;
 }
 
 /** Five minutes: a rotated key is picked up quickly, and a warm Lambda reads the secret rarely. */

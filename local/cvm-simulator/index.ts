@@ -7,3 +7,4 @@ export {
   type SimulatorOptions,
   startSimulator,
 } from './server.ts';
+export { simulatorOptionsFromEnv } from './settings.ts';

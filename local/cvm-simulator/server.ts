@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Clock } from '../../lib/clock.ts';
+import { CVM_API_VERSION } from '../../lib/tencent/wire.ts';
 import { ACTIONS } from './actions.ts';
 import { type RawRequest, verifyTc3, verifyV1 } from './auth.ts';
 import { type Catalog, DEFAULT_CATALOG } from './catalog.ts';
@@ -12,7 +14,6 @@ import { SimState } from './state.ts';
 /** The simulated account's key pair; the local stack signs with the same defaults. */
 export const DEFAULT_SIM_SECRET_ID = 'AKIDSIMULATOR0000000000000000000000000';
 export const DEFAULT_SIM_SECRET_KEY = 'simulator-secret-key-not-a-real-one';
-export const API_VERSION = '2017-03-12';
 /** v1 POST bodies are limited to 1 MB (reference §1.1); the simulator applies it to every body. */
 const MAX_BODY_BYTES = 1024 * 1024;
 const V1_COMMON = new Set([
@@ -41,7 +42,7 @@ export interface SimulatorOptions {
   terminateMs?: number;
   /** false turns rate limiting off (for benchmarks); an object overrides the per-action limits. */
   rateLimits?: boolean | Record<string, number>;
-  now?: () => number;
+  now?: Clock;
   random?: () => number;
   catalog?: Catalog;
 }
@@ -173,7 +174,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const handler = ACTIONS[action];
       if (!handler)
         throw new SimError('InvalidAction', `The action \`${action}\` is not supported by this simulator`);
-      if (version !== API_VERSION)
+      if (version !== CVM_API_VERSION)
         throw new SimError('NoSuchVersion', `The version \`${version}\` does not exist`);
       if (!region) throw new SimError('MissingParameter', 'The request is missing Region');
       if (!state.catalog.zones[region])

@@ -1,3 +1,4 @@
+import type { Clock } from '../../lib/clock.ts';
 import type { Catalog, Subnet } from './catalog.ts';
 
 export type InstanceState = 'PENDING' | 'RUNNING' | 'LAUNCH_FAILED' | 'TERMINATING';
@@ -48,10 +49,10 @@ export class SimState {
 
   readonly settings: SimSettings;
   readonly catalog: Catalog;
-  private readonly now: () => number;
+  private readonly now: Clock;
   private readonly random: () => number;
 
-  constructor(settings: SimSettings, catalog: Catalog, now: () => number, random: () => number) {
+  constructor(settings: SimSettings, catalog: Catalog, now: Clock, random: () => number) {
     this.settings = settings;
     this.catalog = catalog;
     this.now = now;

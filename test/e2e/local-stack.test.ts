@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestFingerprint } from '../../lib/api/run-instances.ts';
+import { requestFingerprint } from '../../lib/jobs/accept.ts';
 import { beginIdempotentRequest, idempotencyRecordKey } from '../../lib/jobs/idempotency.ts';
 import { requeueStaleJobs } from '../../lib/jobs/sweep.ts';
+import { silentLogger } from '../../lib/log.ts';
 import { validateRunInstances } from '../../lib/run-instances/index.ts';
 import { provisionResources } from '../../local/emulators.ts';
 import { readStackResources } from '../../local/resources.ts';
@@ -54,6 +55,7 @@ const post = (body: string, type: string, extra: Parameters<typeof call>[1] = {}
 beforeAll(async () => {
   stack = await startLocalStack({
     port: 0,
+    simulatorPort: 0,
     dataDir: null,
     env: { API_TOKENS: `alice:${sha(ALICE)},bob:${sha(BOB)}`, MAX_INSTANCES_PER_JOB: '20' },
     logSink: (line) => logLines.push(line),
@@ -156,7 +158,7 @@ describe('the local stack over HTTP', () => {
       metadata: {},
     });
     await beginIdempotentRequest(
-      stack.apiDeps,
+      stack.deps,
       idempotencyRecordKey('alice', 'in-flight-key'),
       fingerprint,
       'in-flight-job',
@@ -183,6 +185,7 @@ describe('when a dependency fails', () => {
   beforeAll(async () => {
     broken = await startLocalStack({
       port: 0,
+      simulatorPort: 0,
       dataDir: null,
       env: { API_TOKENS: `alice:${sha(ALICE)}` },
       logSink: () => {},
@@ -205,7 +208,7 @@ describe('when a dependency fails', () => {
     const { jobId } = (await response.json()) as { jobId: string };
 
     await provisionResources(broken.clients, readStackResources('local'));
-    const later = { ...broken.apiDeps, now: () => new Date(Date.now() + 6 * 60 * 1000) };
+    const later = { ...broken.deps, logger: silentLogger, now: () => Date.now() + 6 * 60 * 1000 };
     expect(await requeueStaleJobs(later)).toBe(1);
     const { Messages } = await broken.clients.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
@@ -230,7 +233,7 @@ describe('restarting the local stack', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cvmp-restart-'));
     try {
       const env = { API_TOKENS: `alice:${sha(ALICE)}` };
-      const first = await startLocalStack({ port: 0, dataDir, env, logSink: () => {} });
+      const first = await startLocalStack({ port: 0, simulatorPort: 0, dataDir, env, logSink: () => {} });
       const response = await fetch(`${first.url}/v1/run-instances`, {
         method: 'POST',
         headers: { authorization: `Bearer ${ALICE}`, 'content-type': 'application/json' },
@@ -238,7 +241,7 @@ describe('restarting the local stack', () => {
       });
       const { jobId } = (await response.json()) as { jobId: string };
       await first.stop();
-      const second = await startLocalStack({ port: 0, dataDir, env, logSink: () => {} });
+      const second = await startLocalStack({ port: 0, simulatorPort: 0, dataDir, env, logSink: () => {} });
       try {
         expect(second.requeued).toBe(1);
         const { Messages } = await second.clients.sqs.send(

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { RunInstancesRequest } from '../../lib/run-instances/index.ts';
 
+/** The seed examples 2 and 3 carry this password (events/seed/example-2.json). */
+export const SEED_PASSWORD = 'Qcloud@TestApi123++';
+
 /** The seed's three examples (Tencent's 2017 RunInstances document), see events/seed/README.md. */
 export type SeedNumber = 1 | 2 | 3;
 

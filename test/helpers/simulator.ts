@@ -16,41 +16,22 @@ import {
   type SimulatorOptions,
   startSimulator,
 } from '../../local/cvm-simulator/index.ts';
+import { T0, type TestClock, testClock } from './clock.ts';
 import { sdkSign3, sdkSignV1 } from './tencent-sdk.ts';
+
+export { T0 };
 
 export const SECRET_ID = DEFAULT_SIM_SECRET_ID;
 export const SECRET_KEY = DEFAULT_SIM_SECRET_KEY;
 export const REGION = 'ap-guangzhou';
 export const ZONE = 'ap-guangzhou-3';
 export const IMAGE_ID = 'img-pmqg1cw7';
-/** The controlled clock's start: a whole second, so advancing by < 1000 ms stays in one rate-limit window. */
-export const T0 = Date.UTC(2026, 0, 15, 8, 0, 0);
-
 /** The smallest valid RunInstances request the simulator accepts in REGION. */
 export const BASE_RUN: Readonly<Record<string, unknown>> = Object.freeze({
   Placement: { Zone: ZONE },
   ImageId: IMAGE_ID,
   InstanceType: 'S5.MEDIUM4',
 });
-
-export interface ManualClock {
-  readonly now: () => number;
-  set(ms: number): void;
-  advance(ms: number): void;
-}
-
-export function manualClock(start = T0): ManualClock {
-  let current = start;
-  return {
-    now: () => current,
-    set: (ms) => {
-      current = ms;
-    },
-    advance: (ms) => {
-      current += ms;
-    },
-  };
-}
 
 /** A client of ours (each owns its connection pool, so closing one never disturbs another test's). */
 export function ownClient(url: string, options: Partial<TencentClientOptions> = {}): TencentClient {
@@ -64,7 +45,7 @@ export function ownClient(url: string, options: Partial<TencentClientOptions> = 
 
 export interface Harness {
   sim: Simulator;
-  clock: ManualClock;
+  clock: TestClock;
   /** Our client, signing with the harness clock and calling REGION unless told otherwise. */
   client(options?: Partial<TencentClientOptions>): HarnessClient;
   close(): Promise<void>;
@@ -81,7 +62,7 @@ export type TencentResponseOf = Record<string, unknown> & { RequestId?: string }
  * them, so tests that make many calls in one clock second are not throttled by accident.
  */
 export async function startHarness(options: Omit<SimulatorOptions, 'port' | 'now'> = {}): Promise<Harness> {
-  const clock = manualClock();
+  const clock = testClock(T0);
   const sim = await startSimulator({ rateLimits: false, ...options, port: 0, now: clock.now });
   const clients: TencentClient[] = [];
   return {

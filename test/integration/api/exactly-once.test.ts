@@ -2,24 +2,21 @@ import { GetCommand, type PutCommand, type UpdateCommand } from '@aws-sdk/lib-dy
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiDeps } from '../../../lib/api/deps.ts';
 import { createApiHandler } from '../../../lib/api/handler.ts';
+import { JobExistsError } from '../../../lib/errors.ts';
 import type { HttpEvent } from '../../../lib/http/types.ts';
 import { IN_PROGRESS_LEASE_SECONDS } from '../../../lib/jobs/idempotency.ts';
 import { newJob } from '../../../lib/jobs/model.ts';
-import { createJob, JobExistsError } from '../../../lib/jobs/store.ts';
+import { createJob } from '../../../lib/jobs/store.ts';
 import { jobKey } from '../../../lib/jobs/table.ts';
 import {
   type ApiEmulators,
   type ApiStack,
   drainQueue,
   emulatorApi,
-  invoke,
-  jobOf,
-  jsonRunEvent,
-  problemOf,
   queuedJobIds,
   startApiEmulators,
-  TOKENS,
-} from '../../helpers/api.ts';
+} from '../../helpers/emulators.ts';
+import { invoke, jobOf, jsonRunEvent, problemOf, TOKENS } from '../../helpers/events.ts';
 import { seedExample } from '../../helpers/requests.ts';
 
 let env: ApiEmulators;
@@ -91,7 +88,7 @@ describe('one request, one job — even when the store fails half-way', () => {
       requestedBy: 'alice',
       metadata: {},
       webhookUrl: null,
-      now: api.clock.now(),
+      createdAt: new Date(api.clock.now()).toISOString(),
     });
     await expect(createJob(api.deps, late)).rejects.toBeInstanceOf(JobExistsError);
   });

@@ -3,12 +3,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lib/api/handler.ts';
 import { RETRY_AFTER_SECONDS } from '../../../lib/api/run-instances.ts';
 import { jobKey } from '../../../lib/jobs/table.ts';
+import { type ApiEmulators, drainQueue, emulatorApi, startApiEmulators } from '../../helpers/emulators.ts';
 import {
   ALICE_ROLE,
-  type ApiEmulators,
-  captureLogs,
-  drainQueue,
-  emulatorApi,
   formRunEvent,
   getJobEvent,
   iamIdentity,
@@ -16,11 +13,10 @@ import {
   jobOf,
   jsonRunEvent,
   problemOf,
-  SEED_PASSWORD,
-  startApiEmulators,
   TOKENS,
-} from '../../helpers/api.ts';
-import { type SeedNumber, seedExample, seedForm } from '../../helpers/requests.ts';
+} from '../../helpers/events.ts';
+import { captureLogs } from '../../helpers/logs.ts';
+import { SEED_PASSWORD, type SeedNumber, seedExample, seedForm } from '../../helpers/requests.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SEEDS: SeedNumber[] = [1, 2, 3];

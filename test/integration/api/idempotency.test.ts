@@ -14,16 +14,11 @@ import {
   type ApiStack,
   drainQueue,
   emulatorApi,
-  fingerprintOf,
-  formRunEvent,
-  invoke,
-  jobOf,
-  jsonRunEvent,
-  problemOf,
   queuedJobIds,
   startApiEmulators,
-  TOKENS,
-} from '../../helpers/api.ts';
+} from '../../helpers/emulators.ts';
+import { formRunEvent, invoke, jobOf, jsonRunEvent, problemOf, TOKENS } from '../../helpers/events.ts';
+import { fingerprintOf } from '../../helpers/jobs.ts';
 import { seedExample, seedForm } from '../../helpers/requests.ts';
 
 let env: ApiEmulators;

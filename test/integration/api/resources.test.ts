@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOTIFY_INDEX, PENDING_INDEX } from '../../../lib/jobs/table.ts';
 import { provisionResources } from '../../../local/emulators.ts';
 import { readStackResources } from '../../../local/resources.ts';
-import { type ApiEmulators, startApiEmulators } from '../../helpers/api.ts';
+import { type ApiEmulators, startApiEmulators } from '../../helpers/emulators.ts';
 
 const STAGE = 'resources';
 

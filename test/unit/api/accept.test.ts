@@ -2,22 +2,20 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lib/api/handler.ts';
-import { RETRY_AFTER_SECONDS, STORE_DOWN_RETRY_AFTER_SECONDS } from '../../../lib/api/run-instances.ts';
+import { RETRY_AFTER_SECONDS } from '../../../lib/api/run-instances.ts';
 import { MAX_BODY_BYTES } from '../../../lib/http/body.ts';
 import type { HttpEvent } from '../../../lib/http/types.ts';
+import { STORE_DOWN_RETRY_AFTER_SECONDS } from '../../../lib/jobs/accept.ts';
+import { type MockedApi, mockedApi, TEST_QUEUE_URL } from '../../helpers/aws-mocks.ts';
 import {
   formRunEvent,
   invoke,
   jobOf,
   jsonRunEvent,
-  type MockedApi,
-  mockedApi,
   problemOf,
   runInstancesEvent,
-  SEED_PASSWORD,
-  TEST_QUEUE_URL,
-} from '../../helpers/api.ts';
-import { seedExample, seedForm, validRequest } from '../../helpers/requests.ts';
+} from '../../helpers/events.ts';
+import { SEED_PASSWORD, seedExample, seedForm, validRequest } from '../../helpers/requests.ts';
 
 const JOB_ID = '00000000-0000-4000-8000-000000000001';
 
@@ -170,13 +168,21 @@ describe('POST /v1/run-instances when a dependency fails', () => {
     expect(api.sqs.calls()).toHaveLength(0);
   });
 
-  it('sends nothing when the idempotency record cannot be written', async () => {
+  it('answers 503 with Retry-After, sending nothing, when the idempotency record cannot be written', async () => {
     const api = mockedApi();
     api.ddb.on(PutCommand).rejects(new Error('DynamoDB is down'));
     const response = await send(api, jsonRunEvent(seedExample(1), { idempotencyKey: 'key-1' }));
     expect(response.statusCode).toBe(503);
     expect(response.headers['retry-after']).toBeDefined();
+    expect(problemOf(response).detail).not.toContain('DynamoDB is down');
     expect(api.sqs.calls()).toHaveLength(0);
+  });
+
+  it('logs a 503 with its cause, so an outage leaves a trace', async () => {
+    const api = mockedApi();
+    api.ddb.on(PutCommand).rejects(new Error('DynamoDB is down'));
+    await send(api, jsonRunEvent(seedExample(1)));
+    expect(api.logs.text()).toContain('DynamoDB is down');
   });
 
   it('still answers 202 when the SQS send fails, the job being stored', async () => {
@@ -198,7 +204,7 @@ describe('POST /v1/run-instances when a dependency fails', () => {
     expect(api.logs.text()).not.toContain(SEED_PASSWORD);
   });
 
-  it('still answers 202 when the idempotent response cannot be stored', async () => {
+  it('still answers 202 when the idempotency record cannot be marked complete', async () => {
     const api = mockedApi();
     api.ddb.on(UpdateCommand).rejects(new Error('throttled'));
     const response = await send(api, jsonRunEvent(seedExample(1), { idempotencyKey: 'key-1' }));

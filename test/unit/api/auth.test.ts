@@ -1,6 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lib/api/handler.ts';
+import { mockedApi } from '../../helpers/aws-mocks.ts';
 import {
   ALICE_ROLE,
   getJobEvent,
@@ -8,10 +9,9 @@ import {
   invoke,
   jobOf,
   jsonRunEvent,
-  mockedApi,
   problemOf,
   TOKENS,
-} from '../../helpers/api.ts';
+} from '../../helpers/events.ts';
 import { seedExample } from '../../helpers/requests.ts';
 
 describe('API auth in token mode', () => {
@@ -19,6 +19,13 @@ describe('API auth in token mode', () => {
     const api = mockedApi();
     const response = await invoke(createApiHandler(api.deps), jsonRunEvent(seedExample(1)));
     expect(jobOf(response).requestedBy).toBe('alice');
+  });
+
+  it('accepts the Bearer scheme in any case', async () => {
+    const api = mockedApi();
+    const event = jsonRunEvent(seedExample(1));
+    event.headers = { ...event.headers, authorization: `bearer ${TOKENS.alice.token}` };
+    expect((await invoke(createApiHandler(api.deps), event)).statusCode).toBe(202);
   });
 
   it('accepts the token of the second configured entry as that caller', async () => {

@@ -2,15 +2,15 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lib/api/handler.ts';
 import type { HttpEvent } from '../../../lib/http/types.ts';
+import { mockedApi } from '../../helpers/aws-mocks.ts';
 import {
   formRunEvent,
   invoke,
   jobOf,
   jsonRunEvent,
-  mockedApi,
   problemOf,
   runInstancesEvent,
-} from '../../helpers/api.ts';
+} from '../../helpers/events.ts';
 import { seedBusinessRequest, seedExample, seedForm } from '../../helpers/requests.ts';
 
 async function post(event: HttpEvent) {

@@ -1,7 +1,8 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lib/api/handler.ts';
-import { formRunEvent, invoke, jobOf, jsonRunEvent, mockedApi, problemOf } from '../../helpers/api.ts';
+import { mockedApi } from '../../helpers/aws-mocks.ts';
+import { formRunEvent, invoke, jobOf, jsonRunEvent, problemOf } from '../../helpers/events.ts';
 import { seedExample, seedForm } from '../../helpers/requests.ts';
 
 const JOB_ID = '00000000-0000-4000-8000-000000000001';

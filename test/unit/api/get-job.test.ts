@@ -1,19 +1,17 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lib/api/handler.ts';
+import { type MockedApi, mockedApi } from '../../helpers/aws-mocks.ts';
 import {
   formRunEvent,
   getJobEvent,
   invoke,
   jobOf,
   jsonRunEvent,
-  type MockedApi,
-  mockedApi,
   problemOf,
-  SEED_PASSWORD,
   TOKENS,
-} from '../../helpers/api.ts';
-import { seedExample, seedForm } from '../../helpers/requests.ts';
+} from '../../helpers/events.ts';
+import { SEED_PASSWORD, seedExample, seedForm } from '../../helpers/requests.ts';
 
 const JOB_ID = '00000000-0000-4000-8000-000000000001';
 

@@ -3,28 +3,31 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lib/api/handler.ts';
-import { requestFingerprint } from '../../../lib/api/run-instances.ts';
+import { requestFingerprint } from '../../../lib/jobs/accept.ts';
 import { idempotencyRecordKey } from '../../../lib/jobs/idempotency.ts';
+import type { Job } from '../../../lib/jobs/model.ts';
+import { fromItem } from '../../../lib/jobs/store.ts';
 import { validateFlattenedRunInstances, validateRunInstances } from '../../../lib/run-instances/index.ts';
-import {
-  fingerprintOf,
-  invoke,
-  jsonRunEvent,
-  type MockedApi,
-  mockedApi,
-  problemOf,
-} from '../../helpers/api.ts';
+import { type MockedApi, mockedApi } from '../../helpers/aws-mocks.ts';
+import { invoke, jobOf, jsonRunEvent, problemOf } from '../../helpers/events.ts';
+import { fingerprintOf } from '../../helpers/jobs.ts';
 import { seedExample, seedForm } from '../../helpers/requests.ts';
 
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
-function planted(api: MockedApi, record: Record<string, unknown>): void {
+/** An idempotency record (and the jobs it may name) already in the table: a claim of the key fails. */
+function planted(api: MockedApi, record: Record<string, unknown>, ...jobs: Job[]): void {
   api.ddb.on(PutCommand).callsFake((input: { Item: { kind: string } }) => {
     if (input.Item.kind === 'idempotency') throw conditionFailed();
     return {};
   });
-  api.ddb.on(GetCommand).resolves({ Item: record });
+  const items = new Map(
+    jobs.map((job) => [`job#${job.jobId}`, { pk: `job#${job.jobId}`, kind: 'job', ...job }]),
+  );
+  api.ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) => ({
+    Item: input.Key.pk.startsWith('idem#') ? record : items.get(input.Key.pk),
+  }));
 }
 
 describe('Idempotency-Key on POST /v1/run-instances (mocked table)', () => {
@@ -38,14 +41,15 @@ describe('Idempotency-Key on POST /v1/run-instances (mocked table)', () => {
     ]);
   });
 
-  it('stores the 202 response on the record once the job is accepted', async () => {
+  it('marks the record complete for its job once the job is accepted', async () => {
     const api = mockedApi();
     const response = await invoke(
       createApiHandler(api.deps),
       jsonRunEvent(seedExample(1), { idempotencyKey: 'k' }),
     );
     expect(api.ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
-      ':response': { statusCode: 202, headers: response.headers, body: response.body },
+      ':completed': 'COMPLETED',
+      ':jobId': jobOf(response).jobId,
     });
   });
 
@@ -57,26 +61,32 @@ describe('Idempotency-Key on POST /v1/run-instances (mocked table)', () => {
     );
   });
 
-  it('replays the stored response without storing a job or sending a message', async () => {
+  it('replays the first answer for the job the record names, storing and sending nothing', async () => {
+    const first = mockedApi();
+    const original = await invoke(
+      createApiHandler(first.deps),
+      jsonRunEvent(seedExample(1), { idempotencyKey: 'k' }),
+    );
+    const job = fromItem(first.items.get(`job#${jobOf(original).jobId}`) ?? {});
     const api = mockedApi();
-    const stored = {
-      statusCode: 202,
-      headers: { 'content-type': 'application/json', location: '/v1/jobs/first' },
-      body: '{"jobId":"first"}',
-    };
-    planted(api, { status: 'COMPLETED', fingerprint: fingerprintOf(seedExample(1)), response: stored });
+    // The job has moved on since; the replay still answers what the first request did.
+    planted(
+      api,
+      { status: 'COMPLETED', fingerprint: fingerprintOf(seedExample(1)), jobId: job.jobId },
+      { ...job, status: 'SUBMITTED', attempts: 1, version: 3, updatedAt: '2026-11-26T12:01:00.000Z' },
+    );
     const response = await invoke(
       createApiHandler(api.deps),
       jsonRunEvent(seedExample(1), { idempotencyKey: 'k' }),
     );
-    expect(response).toEqual(stored);
+    expect(response).toEqual(original);
     expect(api.items.size).toBe(0);
     expect(api.sqs.calls()).toHaveLength(0);
   });
 
   it('answers 422 when the key was used with another payload, sending nothing', async () => {
     const api = mockedApi();
-    planted(api, { status: 'COMPLETED', fingerprint: fingerprintOf(seedExample(3)), response: {} });
+    planted(api, { status: 'COMPLETED', fingerprint: fingerprintOf(seedExample(3)), jobId: 'x' });
     const response = await invoke(
       createApiHandler(api.deps),
       jsonRunEvent(seedExample(1), { idempotencyKey: 'k' }),

@@ -2,7 +2,8 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../lib/api/handler.ts';
 import type { Policy } from '../../../lib/jobs/policy.ts';
-import { invoke, jsonRunEvent, mockedApi, problemOf } from '../../helpers/api.ts';
+import { mockedApi } from '../../helpers/aws-mocks.ts';
+import { invoke, jsonRunEvent, problemOf } from '../../helpers/events.ts';
 import { seedExample, validRequest } from '../../helpers/requests.ts';
 
 async function post(policy: Policy, body: Record<string, unknown>) {

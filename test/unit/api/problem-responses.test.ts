@@ -5,16 +5,9 @@ import { createApiHandler } from '../../../lib/api/handler.ts';
 import { MAX_BODY_BYTES } from '../../../lib/http/body.ts';
 import { PROBLEM_TYPE_PREFIX } from '../../../lib/http/problem.ts';
 import type { HttpEvent } from '../../../lib/http/types.ts';
-import {
-  fingerprintOf,
-  getJobEvent,
-  invoke,
-  jsonRunEvent,
-  type MockedApi,
-  mockedApi,
-  problemOf,
-  runInstancesEvent,
-} from '../../helpers/api.ts';
+import { type MockedApi, mockedApi } from '../../helpers/aws-mocks.ts';
+import { getJobEvent, invoke, jsonRunEvent, problemOf, runInstancesEvent } from '../../helpers/events.ts';
+import { fingerprintOf } from '../../helpers/jobs.ts';
 import { seedExample } from '../../helpers/requests.ts';
 
 const INTERNAL_MESSAGE = 'connect ECONNREFUSED 10.0.0.7:8000 in /var/task/lib/jobs/store.ts';

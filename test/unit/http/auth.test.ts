@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnauthenticatedError } from '../../../lib/errors.ts';
 import { authenticate } from '../../../lib/http/auth.ts';
-import { ALICE_ROLE, getJobEvent, iamIdentity, TOKENS, tokenAuth } from '../../helpers/api.ts';
+import { ALICE_ROLE, getJobEvent, iamIdentity, TOKENS, tokenAuth } from '../../helpers/events.ts';
 
 const JOB_ID = '00000000-0000-4000-8000-000000000001';
 
@@ -39,10 +39,7 @@ describe('authenticate in token mode', () => {
   ])('refuses %s with 401 and a Bearer challenge', (_name, bearer) => {
     const error = thrown(() => authenticate(getJobEvent(JOB_ID, { bearer }), tokenAuth()));
     expect(error).toBeInstanceOf(UnauthenticatedError);
-    expect(error).toMatchObject({
-      status: 401,
-      headers: { 'www-authenticate': 'Bearer realm="cvm-provisioner"' },
-    });
+    expect(error).toMatchObject({ kind: 'unauthenticated', challenge: 'Bearer realm="cvm-provisioner"' });
   });
 
   it('refuses a Basic Authorization header', () => {
@@ -97,13 +94,13 @@ describe('authenticate in iam mode', () => {
 
   it('challenges a 401 in iam mode with the SigV4 scheme', () => {
     const error = thrown(() => authenticate(getJobEvent(JOB_ID, { bearer: null }), { mode: 'iam' }));
-    expect(error).toMatchObject({ headers: { 'www-authenticate': 'AWS4-HMAC-SHA256' } });
+    expect(error).toMatchObject({ challenge: 'AWS4-HMAC-SHA256' });
   });
 
   it('refuses a request without authorizer context with 401', () => {
     const error = thrown(() => authenticate(getJobEvent(JOB_ID, { bearer: null }), { mode: 'iam' }));
     expect(error).toBeInstanceOf(UnauthenticatedError);
-    expect(error).toMatchObject({ status: 401 });
+    expect(error).toMatchObject({ kind: 'unauthenticated' });
   });
 
   it('refuses an empty iam context', () => {

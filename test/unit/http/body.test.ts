@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../../lib/errors.ts';
 import { bodyBytes, MAX_BODY_BYTES, parseRequestBody } from '../../../lib/http/body.ts';
-import { formRunEvent, jsonRunEvent, runInstancesEvent } from '../../helpers/api.ts';
+import { formRunEvent, jsonRunEvent, runInstancesEvent } from '../../helpers/events.ts';
 import { seedExample, seedForm } from '../../helpers/requests.ts';
 
 describe('bodyBytes', () => {

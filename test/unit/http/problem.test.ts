@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import {
   IdempotencyInProgressError,
   InvalidRequestError,
+  REFUSAL_KINDS,
+  RequestError,
   ServiceUnavailableError,
   UnauthenticatedError,
 } from '../../../lib/errors.ts';
-import { PROBLEM_TYPE_PREFIX, problemResponse } from '../../../lib/http/problem.ts';
-import { captureLogs, problemOf } from '../../helpers/api.ts';
+import { PROBLEM_TYPE_PREFIX, problemResponse, REFUSAL_STATUS } from '../../../lib/http/problem.ts';
+import { problemOf } from '../../helpers/events.ts';
+import { captureLogs } from '../../helpers/logs.ts';
 
 function respond(error: unknown) {
   const logs = captureLogs();
@@ -35,15 +38,22 @@ describe('problemResponse', () => {
     });
   });
 
-  it('copies the error headers (Retry-After, WWW-Authenticate)', () => {
+  it('sends Retry-After for a refusal that says when to come back, and WWW-Authenticate for a 401', () => {
     expect(respond(new ServiceUnavailableError('down', 7)).response.headers['retry-after']).toBe('7');
     expect(respond(new IdempotencyInProgressError()).response.headers['retry-after']).toBe('1');
-    expect(
-      respond(new UnauthenticatedError('no', { 'www-authenticate': 'Bearer' })).response.headers,
-    ).toMatchObject({
+    expect(respond(new UnauthenticatedError('no', 'Bearer')).response.headers).toMatchObject({
       'www-authenticate': 'Bearer',
     });
   });
+
+  it.each(REFUSAL_KINDS.map((kind) => [kind, REFUSAL_STATUS[kind]] as const))(
+    'answers a %s refusal with %i',
+    (kind, status) => {
+      const error = new RequestError({ kind, problem: 'p', title: 't', code: 'C', detail: 'd' });
+      expect(respond(error).response.statusCode).toBe(status);
+      expect(problemOf(respond(error).response).status).toBe(status);
+    },
+  );
 
   it('does not log request errors', () => {
     const { logs } = respond(new InvalidRequestError([]));
@@ -76,17 +86,23 @@ describe('problemResponse', () => {
     });
   });
 
-  it('logs an unexpected error with the request id and without its stack', () => {
-    const error = new Error('boom');
-    const { logs } = respond(error);
+  it('logs an unexpected error with the request id, its stack and its cause', () => {
+    const error = new Error('boom', { cause: new TypeError('underneath') });
+    const { logs, response } = respond(error);
     expect(logs.records()).toEqual([
       expect.objectContaining({
         level: 'error',
         requestId: 'req-1',
         instance: '/v1/run-instances',
-        error: { name: 'Error', message: 'boom' },
+        error: expect.objectContaining({
+          name: 'Error',
+          message: 'boom',
+          stack: error.stack,
+          cause: expect.objectContaining({ name: 'TypeError', message: 'underneath' }),
+        }),
       }),
     ]);
-    expect(logs.text()).not.toContain(error.stack?.split('\n')[1]?.trim() ?? 'no stack');
+    expect(response.body).not.toContain('underneath');
+    expect(response.body).not.toContain(error.stack?.split('\n')[1]?.trim() ?? 'no stack');
   });
 });

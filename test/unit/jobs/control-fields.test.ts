@@ -1,10 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { METADATA_LIMITS, splitControlFields } from '../../../lib/jobs/control-fields.ts';
+import { checkControlFields, METADATA_LIMITS, splitControlFields } from '../../../lib/jobs/control-fields.ts';
 
-describe('splitControlFields', () => {
+/** Splits a body and checks its control fields, as acceptJob does. */
+function checkBody(body: Record<string, unknown>) {
+  const { request, control: raw } = splitControlFields(body);
+  const { control, errors } = checkControlFields(raw);
+  return { tencent: request, control, errors };
+}
+
+describe('splitControlFields and checkControlFields', () => {
   it('separates webhookUrl and metadata from the Tencent parameters', () => {
-    const split = splitControlFields({
+    const split = checkBody({
       ImageId: 'img-pmqg1cw7',
       webhookUrl: 'https://hooks.example.com/cvm',
       metadata: { team: 'web' },
@@ -17,14 +24,14 @@ describe('splitControlFields', () => {
   });
 
   it('defaults to no webhook and empty metadata', () => {
-    expect(splitControlFields({ ImageId: 'img-pmqg1cw7' }).control).toEqual({
+    expect(checkBody({ ImageId: 'img-pmqg1cw7' }).control).toEqual({
       webhookUrl: null,
       metadata: {},
     });
   });
 
   it('normalizes an https webhookUrl', () => {
-    expect(splitControlFields({ webhookUrl: 'https://Hooks.Example.com' }).control.webhookUrl).toBe(
+    expect(checkBody({ webhookUrl: 'https://Hooks.Example.com' }).control.webhookUrl).toBe(
       'https://hooks.example.com/',
     );
   });
@@ -38,13 +45,13 @@ describe('splitControlFields', () => {
     ['a URL over 2048 characters', `https://hooks.example.com/${'a'.repeat(2048)}`, 'InvalidParameterValue'],
     ['a number', 42, 'InvalidParameter'],
   ])('refuses %s as webhookUrl', (_name, webhookUrl, code) => {
-    const split = splitControlFields({ webhookUrl });
+    const split = checkBody({ webhookUrl });
     expect(split.control.webhookUrl).toBeNull();
     expect(split.errors).toEqual([{ param: 'webhookUrl', code, message: expect.any(String) }]);
   });
 
   it('does not echo credentials of a refused webhookUrl', () => {
-    const split = splitControlFields({ webhookUrl: 'https://user:s3cr3t-pw@hooks.example.com/' });
+    const split = checkBody({ webhookUrl: 'https://user:s3cr3t-pw@hooks.example.com/' });
     expect(JSON.stringify(split.errors)).not.toContain('s3cr3t-pw');
   });
 
@@ -62,7 +69,7 @@ describe('splitControlFields', () => {
     ['a value with a lone surrogate', { team: '\ud800' }, 'metadata.team', 'InvalidParameterValue'],
     ['a nested object', { team: { name: 'web' } }, 'metadata.team', 'InvalidParameter'],
   ])('refuses metadata with %s', (_name, metadata, param, code) => {
-    expect(splitControlFields({ metadata }).errors).toEqual([{ param, code, message: expect.any(String) }]);
+    expect(checkBody({ metadata }).errors).toEqual([{ param, code, message: expect.any(String) }]);
   });
 
   it.each([
@@ -70,7 +77,7 @@ describe('splitControlFields', () => {
     ['a string', 'team=web'],
     ['null', null],
   ])('refuses metadata that is %s', (_name, metadata) => {
-    expect(splitControlFields({ metadata }).errors).toEqual([
+    expect(checkBody({ metadata }).errors).toEqual([
       { param: 'metadata', code: 'InvalidParameter', message: expect.any(String) },
     ]);
   });
@@ -79,7 +86,7 @@ describe('splitControlFields', () => {
     const metadata = Object.fromEntries(
       Array.from({ length: METADATA_LIMITS.maxEntries + 1 }, (_, i) => [`k${i}`, 'v']),
     );
-    expect(splitControlFields({ metadata }).errors).toContainEqual({
+    expect(checkBody({ metadata }).errors).toContainEqual({
       param: 'metadata',
       code: 'InvalidParameterValue.LimitExceeded',
       message: expect.stringContaining('21'),
@@ -90,12 +97,12 @@ describe('splitControlFields', () => {
     const metadata = Object.fromEntries(
       Array.from({ length: METADATA_LIMITS.maxEntries }, (_, i) => [`k${i}`, 'v']),
     );
-    expect(splitControlFields({ metadata }).errors).toEqual([]);
+    expect(checkBody({ metadata }).errors).toEqual([]);
   });
 
   it('keeps a __proto__ metadata key as plain data', () => {
     const body = JSON.parse('{"metadata":{"__proto__":"x"}}') as Record<string, unknown>;
-    const { control } = splitControlFields(body);
+    const { control } = checkBody(body);
     expect(Object.getPrototypeOf(control.metadata)).toBe(Object.prototype);
     expect(Object.keys(control.metadata)).toEqual(['__proto__']);
   });
@@ -107,7 +114,7 @@ describe('splitControlFields', () => {
       .filter((v) => v.length <= METADATA_LIMITS.maxValueLength);
     fc.assert(
       fc.property(fc.dictionary(key, value, { maxKeys: METADATA_LIMITS.maxEntries }), (metadata) => {
-        const split = splitControlFields({ metadata });
+        const split = checkBody({ metadata });
         expect(split.errors).toEqual([]);
         expect(split.control.metadata).toEqual(metadata);
       }),
@@ -118,7 +125,7 @@ describe('splitControlFields', () => {
     const scheme = fc.constantFrom('http', 'ftp', 'ws', 'wss', 'file', 'gopher', 'data', 'javascript');
     fc.assert(
       fc.property(scheme, fc.domain(), (s, host) => {
-        expect(splitControlFields({ webhookUrl: `${s}://${host}/hook` }).errors).toHaveLength(1);
+        expect(checkBody({ webhookUrl: `${s}://${host}/hook` }).errors).toHaveLength(1);
       }),
     );
   });

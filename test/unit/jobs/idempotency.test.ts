@@ -16,11 +16,11 @@ import {
   idempotencyRecordKey,
   parseIdempotencyKey,
 } from '../../../lib/jobs/idempotency.ts';
-import { CLOCK_START, mockedApi } from '../../helpers/api.ts';
+import { mockedApi } from '../../helpers/aws-mocks.ts';
+import { CLOCK_START } from '../../helpers/clock.ts';
 
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-const RESPONSE = { statusCode: 202, headers: { location: '/v1/jobs/x' }, body: '{"jobId":"x"}' };
 
 describe('parseIdempotencyKey', () => {
   it.each([
@@ -84,7 +84,7 @@ describe('beginIdempotentRequest', () => {
       kind: 'new',
       recordKey: 'rk',
     });
-    const now = CLOCK_START.getTime() / 1000;
+    const now = CLOCK_START / 1000;
     expect(api.ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
       pk: 'idem#rk',
       kind: 'idempotency',
@@ -96,22 +96,20 @@ describe('beginIdempotentRequest', () => {
     });
   });
 
-  it('replays the stored response of a completed record with the same fingerprint', async () => {
+  it('answers a completed record with the same fingerprint with the job it names', async () => {
     const api = mockedApi();
     api.ddb.on(PutCommand).rejects(conditionFailed());
-    api.ddb.on(GetCommand).resolves({ Item: { status: 'COMPLETED', fingerprint: 'fp', response: RESPONSE } });
+    api.ddb.on(GetCommand).resolves({ Item: { status: 'COMPLETED', fingerprint: 'fp', jobId: 'job-0' } });
     await expect(beginIdempotentRequest(api.deps, 'rk', 'fp', 'job-1')).resolves.toEqual({
       kind: 'replay',
-      response: RESPONSE,
+      jobId: 'job-0',
     });
   });
 
   it('throws the 422 error for a different fingerprint', async () => {
     const api = mockedApi();
     api.ddb.on(PutCommand).rejects(conditionFailed());
-    api.ddb
-      .on(GetCommand)
-      .resolves({ Item: { status: 'COMPLETED', fingerprint: 'other', response: RESPONSE } });
+    api.ddb.on(GetCommand).resolves({ Item: { status: 'COMPLETED', fingerprint: 'other', jobId: 'job-0' } });
     await expect(beginIdempotentRequest(api.deps, 'rk', 'fp', 'job-1')).rejects.toThrow(
       IdempotencyMismatchError,
     );
@@ -164,13 +162,13 @@ describe('beginIdempotentRequest', () => {
 });
 
 describe('completeIdempotentRequest and abandonIdempotentRequest', () => {
-  it('stores the response on the IN_PROGRESS record only', async () => {
+  it('completes only the IN_PROGRESS record of its own job', async () => {
     const api = mockedApi();
-    await completeIdempotentRequest(api.deps, 'rk', RESPONSE);
+    await completeIdempotentRequest(api.deps, 'rk', 'job-1');
     expect(api.ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       Key: { pk: 'idem#rk' },
-      ConditionExpression: '#status = :inProgress',
-      ExpressionAttributeValues: { ':completed': 'COMPLETED', ':response': RESPONSE },
+      ConditionExpression: '#status = :inProgress AND jobId = :jobId',
+      ExpressionAttributeValues: { ':completed': 'COMPLETED', ':jobId': 'job-1' },
     });
   });
 

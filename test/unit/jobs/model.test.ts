@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  canTransition,
+  acceptedSnapshot,
   clientTokenFor,
-  JOB_STATUSES,
-  type JobStatus,
   newJob,
   TERMINAL_STATUSES,
-  TRANSITIONS,
   toJobView,
 } from '../../../lib/jobs/model.ts';
-import { CLOCK_START } from '../../helpers/api.ts';
+import { CLOCK_START } from '../../helpers/clock.ts';
+import { jobIn } from '../../helpers/jobs.ts';
+
+const CREATED_AT = new Date(CLOCK_START).toISOString();
+
 import { validRequest } from '../../helpers/requests.ts';
 
 const JOB_ID = '00000000-0000-4000-8000-000000000001';
@@ -24,41 +25,9 @@ function job(password?: string) {
     requestedBy: 'alice',
     metadata: { team: 'web' },
     webhookUrl: 'https://hooks.example.com/',
-    now: CLOCK_START,
+    createdAt: CREATED_AT,
   });
 }
-
-const ALLOWED: ReadonlyArray<readonly [JobStatus, JobStatus]> = [
-  ['QUEUED', 'SUBMITTING'],
-  ['QUEUED', 'FAILED'],
-  ['SUBMITTING', 'SUBMITTING'],
-  ['SUBMITTING', 'SUBMITTED'],
-  ['SUBMITTING', 'FAILED'],
-  ['SUBMITTED', 'SUCCEEDED'],
-  ['SUBMITTED', 'PARTIALLY_FAILED'],
-  ['SUBMITTED', 'FAILED'],
-  ['SUBMITTED', 'TIMED_OUT'],
-];
-
-describe('the job state machine', () => {
-  it.each(ALLOWED)('allows %s → %s', (from, to) => {
-    expect(canTransition(from, to)).toBe(true);
-  });
-
-  it('allows no other transition', () => {
-    const allowed = new Set(ALLOWED.map(([from, to]) => `${from}>${to}`));
-    for (const from of JOB_STATUSES)
-      for (const to of JOB_STATUSES) expect(canTransition(from, to)).toBe(allowed.has(`${from}>${to}`));
-  });
-
-  it('lets no terminal status move', () => {
-    for (const status of TERMINAL_STATUSES) expect(TRANSITIONS[status]).toEqual([]);
-  });
-
-  it('has exactly four terminal statuses', () => {
-    expect([...TERMINAL_STATUSES].sort()).toEqual(['FAILED', 'PARTIALLY_FAILED', 'SUCCEEDED', 'TIMED_OUT']);
-  });
-});
 
 describe('newJob', () => {
   it('creates a QUEUED job with no attempts, instances or error at version 1', () => {
@@ -69,10 +38,13 @@ describe('newJob', () => {
       instances: [],
       error: null,
       version: 1,
-      createdAt: CLOCK_START.toISOString(),
-      updatedAt: CLOCK_START.toISOString(),
+      createdAt: CREATED_AT,
+      updatedAt: CREATED_AT,
       submittedAt: null,
       completedAt: null,
+      claimExpiresAt: null,
+      submitRequestId: null,
+      events: {},
     });
   });
 
@@ -89,7 +61,7 @@ describe('newJob', () => {
       requestedBy: 'alice',
       metadata: {},
       webhookUrl: null,
-      now: CLOCK_START,
+      createdAt: CREATED_AT,
     });
     expect(created.clientToken).toBe(`cvmp-${JOB_ID}`);
     expect(created.request.ClientToken).toBe(created.clientToken);
@@ -116,7 +88,7 @@ describe('toJobView', () => {
     expect(toJobView(job()).request.LoginSettings).toEqual({ KeyIds: ['skey-b4vakk62'] });
   });
 
-  it('carries exactly the members of DESIGN §4', () => {
+  it('carries exactly the members of the external contract (docs/http-api.md)', () => {
     expect(Object.keys(toJobView(job())).sort()).toEqual(
       [
         'jobId',
@@ -135,5 +107,32 @@ describe('toJobView', () => {
         'completedAt',
       ].sort(),
     );
+  });
+});
+
+describe('the terminal statuses', () => {
+  it('are exactly four', () => {
+    expect([...TERMINAL_STATUSES].sort()).toEqual(['FAILED', 'PARTIALLY_FAILED', 'SUCCEEDED', 'TIMED_OUT']);
+  });
+});
+
+describe('acceptedSnapshot', () => {
+  it('shows a job that moved on as it was when accepted', () => {
+    const later = jobIn('SUCCEEDED');
+    expect(toJobView(later, acceptedSnapshot(later))).toEqual({
+      ...toJobView(later),
+      status: 'QUEUED',
+      instances: [],
+      error: null,
+      attempts: 0,
+      updatedAt: later.createdAt,
+      submittedAt: null,
+      completedAt: null,
+    });
+  });
+
+  it('is the view of a job that was just created', () => {
+    const created = job();
+    expect(toJobView(created, acceptedSnapshot(created))).toEqual(toJobView(created));
   });
 });

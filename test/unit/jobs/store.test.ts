@@ -1,189 +1,199 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { newJob } from '../../../lib/jobs/model.ts';
+import { JobConflictError, JobExistsError } from '../../../lib/errors.ts';
 import {
   createJob,
   getJob,
-  IllegalTransitionError,
-  JobExistsError,
-  listStaleQueuedJobs,
-  touchQueuedJob,
-  transitionJob,
+  listJobsWithEventsDue,
+  listPendingJobs,
+  writeJob,
 } from '../../../lib/jobs/store.ts';
-import { PENDING_INDEX } from '../../../lib/jobs/table.ts';
-import { CLOCK_START, mockedApi, sequentialIds } from '../../helpers/api.ts';
-import { validRequest } from '../../helpers/requests.ts';
+import { NOTIFY_INDEX, PENDING_INDEX } from '../../../lib/jobs/table.ts';
+import { mockedApi } from '../../helpers/aws-mocks.ts';
+import { CLOCK_START } from '../../helpers/clock.ts';
+import { jobIdOf, jobIn } from '../../helpers/jobs.ts';
 
-const JOB_ID = '00000000-0000-4000-8000-000000000001';
+const JOB_ID = jobIdOf(1);
+const CREATED_AT = new Date(CLOCK_START).toISOString();
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-
-function queuedJob(jobId = JOB_ID) {
-  return newJob({
-    jobId,
-    region: 'ap-guangzhou',
-    request: validRequest(),
-    requestedBy: 'alice',
-    metadata: {},
-    webhookUrl: null,
-    now: CLOCK_START,
-  });
-}
 
 describe('createJob and getJob', () => {
   it('puts the job with pk, kind and the pending attributes, conditioned on a new pk', async () => {
     const api = mockedApi();
-    await createJob(api.deps, queuedJob());
+    await createJob(api.deps, jobIn('QUEUED'));
     expect(api.ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
       TableName: api.deps.tableName,
       ConditionExpression: 'attribute_not_exists(pk)',
-      Item: {
-        pk: `job#${JOB_ID}`,
-        kind: 'job',
-        pendingStatus: 'QUEUED',
-        pendingSince: CLOCK_START.toISOString(),
-      },
+      Item: { pk: `job#${JOB_ID}`, kind: 'job', pendingStatus: 'QUEUED', pendingSince: CREATED_AT },
     });
   });
 
   it('reads strongly consistent and returns the job without store bookkeeping', async () => {
     const api = mockedApi();
-    await createJob(api.deps, queuedJob());
-    expect(await getJob(api.deps, JOB_ID)).toEqual(queuedJob());
+    await createJob(api.deps, jobIn('QUEUED'));
+    expect(await getJob(api.deps, JOB_ID)).toEqual(jobIn('QUEUED'));
     expect(api.ddb.commandCalls(GetCommand)[0]?.args[0].input.ConsistentRead).toBe(true);
   });
 
   it('treats a failed condition on its own earlier write as success', async () => {
     const api = mockedApi();
-    await createJob(api.deps, queuedJob());
+    await createJob(api.deps, jobIn('QUEUED'));
     api.ddb.on(PutCommand).rejects(conditionFailed());
-    await expect(createJob(api.deps, queuedJob())).resolves.toBeUndefined();
+    await expect(createJob(api.deps, jobIn('QUEUED'))).resolves.toBeUndefined();
   });
 
   it('throws JobExistsError when another job holds the id', async () => {
     const api = mockedApi();
-    await createJob(api.deps, { ...queuedJob(), requestedBy: 'bob' });
+    await createJob(api.deps, jobIn('QUEUED', { requestedBy: 'bob' }));
     api.ddb.on(PutCommand).rejects(conditionFailed());
-    await expect(createJob(api.deps, queuedJob())).rejects.toBeInstanceOf(JobExistsError);
+    await expect(createJob(api.deps, jobIn('QUEUED'))).rejects.toBeInstanceOf(JobExistsError);
   });
 
   it('propagates a Put error other than a failed condition without reading', async () => {
     const api = mockedApi();
     api.ddb.on(PutCommand).rejects(new Error('throttled'));
-    await expect(createJob(api.deps, queuedJob())).rejects.toThrow('throttled');
+    await expect(createJob(api.deps, jobIn('QUEUED'))).rejects.toThrow('throttled');
     expect(api.ddb.commandCalls(GetCommand)).toHaveLength(0);
   });
 
   it('returns undefined for a missing job', async () => {
     expect(await getJob(mockedApi().deps, JOB_ID)).toBeUndefined();
   });
+
+  it('returns undefined for a tombstone at the job key', async () => {
+    const api = mockedApi();
+    api.ddb.on(GetCommand).resolves({ Item: { pk: `job#${JOB_ID}`, kind: 'void', jobId: JOB_ID } });
+    expect(await getJob(api.deps, JOB_ID)).toBeUndefined();
+  });
 });
 
-describe('transitionJob', () => {
-  it('throws IllegalTransitionError for SUBMITTED → QUEUED without touching DynamoDB', async () => {
-    const api = mockedApi();
-    await expect(transitionJob(api.deps, JOB_ID, ['SUBMITTED'], 'QUEUED')).rejects.toThrow(
-      IllegalTransitionError,
-    );
-    expect(api.ddb.calls()).toHaveLength(0);
-  });
+describe('writeJob', () => {
+  const job = jobIn('SUBMITTED');
 
-  it('throws IllegalTransitionError for any move out of a terminal status', async () => {
+  it('conditions the update on the status and version it read, and increments the version', async () => {
     const api = mockedApi();
-    await expect(transitionJob(api.deps, JOB_ID, ['SUCCEEDED'], 'FAILED')).rejects.toThrow(
-      IllegalTransitionError,
-    );
-    expect(api.ddb.calls()).toHaveLength(0);
-  });
-
-  it('conditions the update on the expected status and bumps updatedAt and version', async () => {
-    const api = mockedApi();
-    await transitionJob(api.deps, JOB_ID, ['QUEUED'], 'SUBMITTING', { attempts: 1 });
+    api.ddb.on(UpdateCommand).resolves({ Attributes: { ...job, version: 4 } });
+    await writeJob(api.deps, job, { set: [[['instances'], []]] });
     const input = api.ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(input?.ConditionExpression).toBe('#status IN (:from0)');
-    expect(input?.ExpressionAttributeValues).toMatchObject({
-      ':from0': 'QUEUED',
-      ':to': 'SUBMITTING',
-      ':now': CLOCK_START.toISOString(),
+    expect(input).toMatchObject({
+      Key: { pk: `job#${JOB_ID}` },
+      ConditionExpression: '#status = :expectedStatus AND #version = :expectedVersion',
+      ExpressionAttributeValues: { ':expectedStatus': 'SUBMITTED', ':expectedVersion': 3, ':nextVersion': 4 },
+      ReturnValues: 'ALL_NEW',
     });
-    expect(input?.UpdateExpression).toContain('#version = #version + :one');
-    expect(input?.UpdateExpression).toContain('#pendingStatus = :to');
-    expect(input?.ReturnValues).toBe('ALL_NEW');
+    expect(input?.UpdateExpression).toMatch(/^SET #version = :nextVersion, /);
   });
 
-  it('removes pendingStatus and pendingSince on a terminal transition', async () => {
+  it('names every segment of a nested path, so no reserved word breaks the expression', async () => {
     const api = mockedApi();
-    await transitionJob(api.deps, JOB_ID, ['SUBMITTED'], 'SUCCEEDED');
-    const expression = api.ddb.commandCalls(UpdateCommand)[0]?.args[0].input.UpdateExpression ?? '';
-    expect(expression).toMatch(/REMOVE .*#pendingStatus/);
-    expect(expression).toMatch(/REMOVE .*#pendingSince/);
-    expect(expression).not.toContain('#pendingStatus = :to');
-  });
-
-  it('turns a dotted remove path into one attribute name per segment', async () => {
-    const api = mockedApi();
-    await transitionJob(api.deps, JOB_ID, ['SUBMITTING'], 'SUBMITTED', {}, [
-      'request.LoginSettings.Password',
-    ]);
+    api.ddb.on(UpdateCommand).resolves({ Attributes: job });
+    await writeJob(api.deps, job, { set: [], remove: [['request', 'LoginSettings', 'Password']] });
     const input = api.ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(input?.UpdateExpression).toContain('#r0_0.#r0_1.#r0_2');
+    expect(input?.UpdateExpression).toMatch(/REMOVE #n0\.#n1\.#n2$/);
     expect(input?.ExpressionAttributeNames).toMatchObject({
-      '#r0_0': 'request',
-      '#r0_1': 'LoginSettings',
-      '#r0_2': 'Password',
+      '#n0': 'request',
+      '#n1': 'LoginSettings',
+      '#n2': 'Password',
     });
   });
 
-  it('returns the updated job without store bookkeeping', async () => {
+  it('moves a job into the pending index of the status it writes, as of its updatedAt', async () => {
     const api = mockedApi();
-    const stored = {
-      ...queuedJob(),
-      status: 'SUBMITTING',
-      pk: `job#${JOB_ID}`,
-      kind: 'job',
-      pendingStatus: 'SUBMITTING',
-    };
-    api.ddb.on(UpdateCommand).resolves({ Attributes: stored });
-    const updated = await transitionJob(api.deps, JOB_ID, ['QUEUED'], 'SUBMITTING');
-    expect(updated).toEqual({ ...queuedJob(), status: 'SUBMITTING' });
+    api.ddb.on(UpdateCommand).resolves({ Attributes: job });
+    await writeJob(api.deps, jobIn('SUBMITTING'), {
+      set: [
+        [['status'], 'SUBMITTED'],
+        [['updatedAt'], 'T'],
+      ],
+    });
+    expect(api.ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
+      ':pendingStatus': 'SUBMITTED',
+      ':pendingSince': 'T',
+    });
   });
 
-  it('returns undefined when another writer moved the job first', async () => {
+  it('takes a job that reaches a terminal status out of the pending index', async () => {
+    const api = mockedApi();
+    api.ddb.on(UpdateCommand).resolves({ Attributes: job });
+    await writeJob(api.deps, job, { set: [[['status'], 'SUCCEEDED']] });
+    const input = api.ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    const removed = (input?.UpdateExpression?.split(' REMOVE ')[1] ?? '')
+      .split(', ')
+      .map((alias) => input?.ExpressionAttributeNames?.[alias]);
+    expect(removed).toEqual(['pendingStatus', 'pendingSince']);
+  });
+
+  it('leaves the pending index alone for a write that sets no status', async () => {
+    const api = mockedApi();
+    api.ddb.on(UpdateCommand).resolves({ Attributes: job });
+    await writeJob(api.deps, job, { set: [[['notifyAt'], 'T']] });
+    const input = api.ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(Object.values(input?.ExpressionAttributeNames ?? {})).not.toContain('pendingStatus');
+  });
+
+  it('returns the job as written, without store bookkeeping', async () => {
+    const api = mockedApi();
+    api.ddb.on(UpdateCommand).resolves({
+      Attributes: { pk: `job#${JOB_ID}`, kind: 'job', pendingStatus: 'SUBMITTED', ...job, version: 4 },
+    });
+    expect(await writeJob(api.deps, job, { set: [] })).toEqual({ ...job, version: 4 });
+  });
+
+  it('reports a lost race as JobConflictError naming the state it found', async () => {
     const api = mockedApi();
     api.ddb.on(UpdateCommand).rejects(conditionFailed());
-    await expect(transitionJob(api.deps, JOB_ID, ['QUEUED'], 'SUBMITTING')).resolves.toBeUndefined();
+    api.ddb
+      .on(GetCommand)
+      .resolves({ Item: { pk: `job#${JOB_ID}`, kind: 'job', ...job, status: 'SUCCEEDED', version: 4 } });
+    const error = await writeJob(api.deps, job, { set: [] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobConflictError);
+    expect(error).toMatchObject({
+      expected: { status: 'SUBMITTED', version: 3 },
+      current: { status: 'SUCCEEDED', version: 4 },
+      retryable: false,
+    });
+  });
+
+  it('still reports the conflict when the state now cannot be read', async () => {
+    const api = mockedApi();
+    api.ddb.on(UpdateCommand).rejects(conditionFailed());
+    api.ddb.on(GetCommand).rejects(new Error('throttled'));
+    const error = await writeJob(api.deps, job, { set: [] }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'JobConflictError', current: undefined, cause: expect.any(Error) });
   });
 
   it('propagates errors other than a failed condition', async () => {
     const api = mockedApi();
     api.ddb.on(UpdateCommand).rejects(new Error('throttled'));
-    await expect(transitionJob(api.deps, JOB_ID, ['QUEUED'], 'SUBMITTING')).rejects.toThrow('throttled');
+    await expect(writeJob(api.deps, job, { set: [] })).rejects.toThrow('throttled');
   });
 });
 
-describe('listStaleQueuedJobs', () => {
-  it('queries the pending index for QUEUED jobs older than the cutoff', async () => {
+describe('listPendingJobs', () => {
+  it('queries the pending index for a status, before a time when given', async () => {
     const api = mockedApi();
-    await listStaleQueuedJobs(api.deps, CLOCK_START, 10);
+    await listPendingJobs(api.deps, 'QUEUED', { before: CREATED_AT, limit: 10 });
     expect(api.ddb.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
       IndexName: PENDING_INDEX,
-      KeyConditionExpression: 'pendingStatus = :queued AND pendingSince < :cutoff',
-      ExpressionAttributeValues: { ':queued': 'QUEUED', ':cutoff': CLOCK_START.toISOString() },
+      KeyConditionExpression: 'pendingStatus = :status AND pendingSince < :before',
+      ExpressionAttributeValues: { ':status': 'QUEUED', ':before': CREATED_AT },
       Limit: 10,
     });
   });
 
   it('follows LastEvaluatedKey until the limit is reached', async () => {
     const api = mockedApi();
-    const ids = sequentialIds();
-    const page = (n: number) => Array.from({ length: n }, () => ({ jobId: ids(), pendingSince: 'x' }));
+    let n = 0;
+    const page = (size: number) =>
+      Array.from({ length: size }, () => jobIn('QUEUED', { jobId: jobIdOf(++n) }));
     api.ddb
       .on(QueryCommand)
       .resolvesOnce({ Items: page(100), LastEvaluatedKey: { pk: 'a' } })
       .resolvesOnce({ Items: page(50), LastEvaluatedKey: { pk: 'b' } })
       .resolves({ Items: page(100) });
-    const found = await listStaleQueuedJobs(api.deps, CLOCK_START, 150);
+    const found = await listPendingJobs(api.deps, 'QUEUED', { limit: 150 });
     expect(found).toHaveLength(150);
     const calls = api.ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
     expect(calls.map((input) => [input.Limit, input.ExclusiveStartKey])).toEqual([
@@ -192,29 +202,30 @@ describe('listStaleQueuedJobs', () => {
     ]);
   });
 
-  it('stops when there is no LastEvaluatedKey', async () => {
+  it('reads every page when no limit is given', async () => {
     const api = mockedApi();
-    api.ddb.on(QueryCommand).resolves({ Items: [{ jobId: JOB_ID, pendingSince: 'x' }] });
-    expect(await listStaleQueuedJobs(api.deps, CLOCK_START, 150)).toEqual([
-      { jobId: JOB_ID, pendingSince: 'x' },
-    ]);
-    expect(api.ddb.commandCalls(QueryCommand)).toHaveLength(1);
+    api.ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [jobIn('QUEUED')], LastEvaluatedKey: { pk: 'a' } })
+      .resolves({ Items: [jobIn('QUEUED', { jobId: jobIdOf(2) })] });
+    expect(await listPendingJobs(api.deps, 'QUEUED', { limit: Number.POSITIVE_INFINITY })).toHaveLength(2);
+  });
+
+  it('asks DynamoDB nothing for a limit of 0', async () => {
+    const api = mockedApi();
+    expect(await listPendingJobs(api.deps, 'QUEUED', { limit: 0 })).toEqual([]);
+    expect(api.ddb.calls()).toHaveLength(0);
   });
 });
 
-describe('touchQueuedJob', () => {
-  it('sets pendingSince to now, conditioned on QUEUED and the pendingSince seen', async () => {
+describe('listJobsWithEventsDue', () => {
+  it('queries the due-events index up to the given time', async () => {
     const api = mockedApi();
-    await expect(touchQueuedJob(api.deps, JOB_ID, 'seen')).resolves.toBe(true);
-    expect(api.ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
-      ConditionExpression: '#status = :queued AND pendingSince = :seen',
-      ExpressionAttributeValues: { ':now': CLOCK_START.toISOString(), ':seen': 'seen', ':queued': 'QUEUED' },
+    await listJobsWithEventsDue(api.deps, CREATED_AT);
+    expect(api.ddb.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+      IndexName: NOTIFY_INDEX,
+      KeyConditionExpression: 'notifyPending = :pending AND notifyAt <= :dueBy',
+      ExpressionAttributeValues: { ':pending': 'due', ':dueBy': CREATED_AT },
     });
-  });
-
-  it('returns false when the job moved meanwhile', async () => {
-    const api = mockedApi();
-    api.ddb.on(UpdateCommand).rejects(conditionFailed());
-    await expect(touchQueuedJob(api.deps, JOB_ID, 'seen')).resolves.toBe(false);
   });
 });

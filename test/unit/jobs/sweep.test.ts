@@ -1,16 +1,24 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { requeueStaleJobs, STALE_QUEUED_MS } from '../../../lib/jobs/sweep.ts';
 import { parseSubmitMessage } from '../../../lib/queue/producer.ts';
-import { CLOCK_START, mockedApi } from '../../helpers/api.ts';
+import { mockedApi } from '../../helpers/aws-mocks.ts';
+import { CLOCK_START } from '../../helpers/clock.ts';
+import { jobIdOf, jobIn } from '../../helpers/jobs.ts';
 
-const A = '00000000-0000-4000-8000-00000000000a';
-const B = '00000000-0000-4000-8000-00000000000b';
+const A = jobIdOf(10);
+const B = jobIdOf(11);
 
 function withStale(...jobIds: string[]) {
   const api = mockedApi();
-  api.ddb.on(QueryCommand).resolves({ Items: jobIds.map((jobId) => ({ jobId, pendingSince: 'since' })) });
+  api.ddb.on(QueryCommand).resolves({
+    Items: jobIds.map((jobId) => ({ pk: `job#${jobId}`, kind: 'job', ...jobIn('QUEUED', { jobId }) })),
+  });
+  api.ddb.on(UpdateCommand).callsFake((input: { Key: { pk: string } }) => ({
+    Attributes: { ...jobIn('QUEUED', { jobId: input.Key.pk.slice(4), version: 2 }) },
+  }));
   return api;
 }
 
@@ -19,7 +27,7 @@ describe('requeueStaleJobs', () => {
     const api = withStale();
     await requeueStaleJobs(api.deps);
     expect(api.ddb.commandCalls(QueryCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
-      ':cutoff': new Date(CLOCK_START.getTime() - STALE_QUEUED_MS).toISOString(),
+      ':before': new Date(CLOCK_START - STALE_QUEUED_MS).toISOString(),
     });
   });
 
@@ -32,13 +40,30 @@ describe('requeueStaleJobs', () => {
     ]);
   });
 
-  it('touches each re-enqueued job with the pendingSince it saw', async () => {
+  it('marks each re-enqueued job through the lifecycle (QUEUED → QUEUED at the version it read)', async () => {
     const api = withStale(A);
     await requeueStaleJobs(api.deps);
     expect(api.ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       Key: { pk: `job#${A}` },
-      ExpressionAttributeValues: { ':seen': 'since' },
+      ExpressionAttributeValues: {
+        ':expectedStatus': 'QUEUED',
+        ':expectedVersion': 1,
+        ':pendingStatus': 'QUEUED',
+      },
     });
+  });
+
+  it('logs, and carries on, when the submitter claimed a job before the sweep could mark it', async () => {
+    const api = withStale(A, B);
+    api.ddb
+      .on(UpdateCommand)
+      .rejects(
+        new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+      );
+    await expect(requeueStaleJobs(api.deps)).resolves.toBe(2);
+    expect(api.logs.records()).toContainEqual(
+      expect.objectContaining({ level: 'warn', jobId: A, message: expect.stringContaining('moved on') }),
+    );
   });
 
   it('skips a job whose send failed, leaving it stale for the next sweep', async () => {

@@ -3,13 +3,11 @@ import type { DecodeResult } from '../../../lib/run-instances/form.ts';
 import {
   CODES,
   decodeFlattened,
-  encodeForm,
-  encodeRfc3986,
   FORM_LIMITS,
-  flattenParams,
   schemaFor,
   validateFlattenedRunInstances,
 } from '../../../lib/run-instances/index.ts';
+import { encodeForm, encodeRfc3986, flattenParams } from '../../../lib/tencent/wire.ts';
 import { seedBusinessRequest } from '../../helpers/requests.ts';
 
 const schema = schemaFor('current');

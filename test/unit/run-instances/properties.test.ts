@@ -3,16 +3,15 @@ import { describe, expect, it } from 'vitest';
 import {
   CODES,
   decodeFlattened,
-  encodeForm,
-  flattenParams,
   PROFILE_NAMES,
   schemaFor,
   validateFlattenedRunInstances,
   validateRunInstances,
 } from '../../../lib/run-instances/index.ts';
+import { encodeForm, flattenParams } from '../../../lib/tencent/wire.ts';
 import { validRequest } from '../../helpers/requests.ts';
 
-const NOW = new Date('2025-06-01T12:00:00Z');
+const NOW = Date.parse('2025-06-01T12:00:00Z');
 const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(CODES));
 const profile = fc.constantFrom(...PROFILE_NAMES);
 

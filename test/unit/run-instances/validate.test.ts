@@ -10,9 +10,9 @@ import {
 import { validRequest, withoutKeys } from '../../helpers/requests.ts';
 
 /** A fixed clock so ActionTimer cases do not depend on when the suite runs. */
-const NOW = new Date('2025-06-01T12:00:00Z');
+const NOW = Date.parse('2025-06-01T12:00:00Z');
 const minutesAfterNow = (minutes: number) =>
-  new Date(NOW.getTime() + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  new Date(NOW + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function validate(input: unknown, profile: ProfileName): ValidationResult {
   return validateRunInstances(input, { profile, now: NOW });
@@ -1035,7 +1035,7 @@ describe('validateRunInstances results', () => {
     const input = validRequest({
       ActionTimer: { TimerAction: 'TerminateInstances', ActionTime: minutesAfterNow(10) },
     });
-    const later = new Date(NOW.getTime() + 6 * 60_000);
+    const later = NOW + 6 * 60_000;
     expect(validateRunInstances(input, { profile: 'current', now: later })).toMatchObject({ ok: false });
   });
 

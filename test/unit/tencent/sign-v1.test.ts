@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeForm, encodeRfc3986 } from '../../../lib/run-instances/form.ts';
 import { signV1, sortParams, v1StringToSign } from '../../../lib/tencent/sign-v1.ts';
+import { encodeForm, encodeRfc3986 } from '../../../lib/tencent/wire.ts';
 import { sdkSignV1 } from '../../helpers/tencent-sdk.ts';
 
 const KEY_D = {

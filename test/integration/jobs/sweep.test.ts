@@ -9,16 +9,13 @@ import { LOCAL_AWS } from '../../../local/emulators.ts';
 import {
   type ApiEmulators,
   type ApiStack,
-  captureLogs,
   drainQueue,
   emulatorApi,
-  invoke,
-  jobOf,
-  jsonRunEvent,
-  SEED_PASSWORD,
   startApiEmulators,
-} from '../../helpers/api.ts';
-import { seedExample } from '../../helpers/requests.ts';
+} from '../../helpers/emulators.ts';
+import { invoke, jobOf, jsonRunEvent } from '../../helpers/events.ts';
+import { captureLogs } from '../../helpers/logs.ts';
+import { SEED_PASSWORD, seedExample } from '../../helpers/requests.ts';
 
 let env: ApiEmulators;
 /** An SQS client aimed at a loopback port that was just closed: every send fails with ECONNREFUSED. */
@@ -53,7 +50,7 @@ async function acceptWhileSqsDown() {
   const api = emulatorApi(stack, { sqs: brokenSqs });
   const response = await invoke(createApiHandler(api.deps), jsonRunEvent(seedExample(2)));
   expect(response.statusCode).toBe(202);
-  const acceptedAt = api.clock.now().getTime();
+  const acceptedAt = api.clock.now();
   return {
     stack,
     api,
@@ -69,7 +66,7 @@ function sweepDeps(stack: ApiStack, now: number, logs = captureLogs()): SweepDep
     sqs: stack.sqs,
     tableName: stack.tableName,
     queueUrl: stack.submitQueueUrl,
-    now: () => new Date(now),
+    now: () => now,
     logger: logs.logger,
   };
 }

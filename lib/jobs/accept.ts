@@ -1,0 +1,258 @@
+import { createHash } from 'node:crypto';
+import { isoTime } from '../clock.ts';
+import {
+  InvalidRequestError,
+  JobExistsError,
+  mayHaveBeenApplied,
+  PolicyDeniedError,
+  RequestError,
+  ServiceUnavailableError,
+} from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { enqueueSubmit, type QueueDeps } from '../queue/producer.ts';
+import { type ProfileName, type RunInstancesRequest, validateRunInstances } from '../run-instances/index.ts';
+import { releaseClientToken, reserveClientToken } from './client-tokens.ts';
+import { type ControlFields, checkControlFields } from './control-fields.ts';
+import {
+  abandonIdempotentRequest,
+  beginIdempotentRequest,
+  completeIdempotentRequest,
+  type IdempotencyStart,
+  idempotencyRecordKey,
+} from './idempotency.ts';
+import { type Job, newJob } from './model.ts';
+import { checkPolicy, type Policy } from './policy.ts';
+import { createJob, getJob, type StoreDeps, settleJobWrite } from './store.ts';
+
+/** When the job store is down nothing was accepted; ask the caller to come back shortly. */
+export const STORE_DOWN_RETRY_AFTER_SECONDS = 5;
+
+/** What accepting a job needs (built in lib/deps.ts, or by a test). */
+export interface AcceptDeps extends StoreDeps, QueueDeps {
+  logger: Logger;
+  newId: () => string;
+  profile: ProfileName;
+  policy: Policy;
+}
+
+export interface AcceptInput {
+  /** Who asks: an IAM identity, a token's name, or a chat user (`slack:<team>/<user>`). */
+  caller: string;
+  /** The RunInstances parameters, parsed (from JSON, or the flattened form decoded) but not yet validated. */
+  request: Record<string, unknown>;
+  /** Our control fields as given (webhookUrl, metadata); checked here. */
+  control?: Readonly<Record<string, unknown>>;
+  /** The caller's idempotency key (HTTP: the Idempotency-Key header). */
+  idempotencyKey?: string;
+}
+
+export interface Accepted {
+  job: Job;
+  /** True when the key named an earlier request, whose job this is: nothing new was created. */
+  replayed: boolean;
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
+}
+
+/**
+ * The Idempotency-Key fingerprint of an accepted request: same request, same fingerprint, whether it came as
+ * JSON or as the flattened form (both are validated and normalized first).
+ */
+export function requestFingerprint(
+  request: RunInstancesRequest,
+  region: string,
+  control: ControlFields,
+): string {
+  return createHash('sha256')
+    .update(JSON.stringify(canonical({ request, region, ...control })))
+    .digest('hex');
+}
+
+/** A refusal for a store that failed before anything was written. */
+function storeDown(what: string, cause: unknown): ServiceUnavailableError {
+  return new ServiceUnavailableError(`${what}; nothing was accepted`, STORE_DOWN_RETRY_AFTER_SECONDS, cause);
+}
+
+/**
+ * Stores a job and says whether it is stored. A write whose outcome is unknown (timeout after sending) is
+ * settled with a tombstone (lib/jobs/store.ts), so "absent" means it never will be stored; "unknown" is left
+ * only when even that fails.
+ */
+async function storeJob(
+  deps: AcceptDeps,
+  job: Job,
+): Promise<{ outcome: 'stored' | 'absent' | 'unknown'; cause?: unknown }> {
+  try {
+    await createJob(deps, job);
+    return { outcome: 'stored' };
+  } catch (error) {
+    if (error instanceof JobExistsError || !mayHaveBeenApplied(error))
+      return { outcome: 'absent', cause: error };
+    try {
+      return { outcome: await settleJobWrite(deps, job), cause: error };
+    } catch (settleError) {
+      deps.logger.warn('could not settle a job write whose outcome is unknown', {
+        jobId: job.jobId,
+        error: settleError,
+      });
+      return { outcome: 'unknown', cause: error };
+    }
+  }
+}
+
+/** Sends the job's message; a lost send is repaired by the sweep of stale QUEUED jobs (lib/jobs/sweep.ts). */
+async function enqueue(deps: AcceptDeps, job: Job): Promise<void> {
+  try {
+    await enqueueSubmit(deps, job.jobId);
+  } catch (error) {
+    deps.logger.warn('the job is stored but its queue message was not sent; the sweep will send it', {
+      jobId: job.jobId,
+      error,
+    });
+  }
+}
+
+async function complete(deps: AcceptDeps, recordKey: string | undefined, jobId: string): Promise<void> {
+  if (!recordKey) return;
+  try {
+    await completeIdempotentRequest(deps, recordKey, jobId);
+  } catch (error) {
+    // The record names the job: a retry after the lease recovers this job instead of creating another.
+    deps.logger.warn('could not mark the idempotency record complete; a retry will recover the job', {
+      jobId,
+      error,
+    });
+  }
+}
+
+/**
+ * Accepts a RunInstances request from any channel: validates it (every violation → InvalidRequestError),
+ * applies the policy guardrails (PolicyDeniedError), honours the idempotency key, reserves a caller's
+ * ClientToken, stores the job QUEUED and sends `{ jobId }` to the submit queue. A lost send is repaired by the
+ * sweep, so the job is accepted as soon as it is stored. If it certainly was not stored: ServiceUnavailableError
+ * "nothing was accepted"; if that cannot be known, ServiceUnavailableError asking for a retry with the same
+ * key, which then finds the job if it exists.
+ */
+export async function acceptJob(deps: AcceptDeps, input: AcceptInput): Promise<Accepted> {
+  const { control, errors } = checkControlFields(input.control ?? {});
+  const validation = validateRunInstances(input.request, { profile: deps.profile, now: deps.now() });
+  const violations = [...(validation.ok ? [] : validation.errors), ...errors];
+  if (!validation.ok || violations.length) throw new InvalidRequestError(violations);
+  const denied = checkPolicy(validation.request, deps.policy);
+  if (denied.length) throw new PolicyDeniedError(denied);
+
+  const job = newJob({
+    jobId: deps.newId(),
+    region: validation.region,
+    request: validation.request,
+    requestedBy: input.caller,
+    metadata: control.metadata,
+    webhookUrl: control.webhookUrl,
+    createdAt: isoTime(deps.now),
+  });
+
+  let recordKey: string | undefined;
+  if (input.idempotencyKey !== undefined) {
+    let start: IdempotencyStart;
+    try {
+      start = await beginIdempotentRequest(
+        deps,
+        idempotencyRecordKey(input.caller, input.idempotencyKey),
+        requestFingerprint(validation.request, validation.region, control),
+        job.jobId,
+      );
+    } catch (error) {
+      if (error instanceof RequestError) throw error; // in progress, or another payload
+      throw storeDown('The idempotency record could not be read or written', error);
+    }
+    if (start.kind === 'replay') return { job: await existingJob(deps, start.jobId), replayed: true };
+    if (start.kind === 'recover') return recoverJob(deps, start.recordKey, start.jobId);
+    recordKey = start.recordKey;
+  }
+  const release = async (why: string) => {
+    if (validation.request.ClientToken !== undefined) {
+      await releaseClientToken(deps, validation.request.ClientToken, job.jobId).catch((error: unknown) =>
+        deps.logger.warn(
+          `could not release a ClientToken reservation (${why}); the next request with it takes it over`,
+          {
+            jobId: job.jobId,
+            error,
+          },
+        ),
+      );
+    }
+    if (recordKey) {
+      await abandonIdempotentRequest(deps, recordKey).catch((error: unknown) =>
+        deps.logger.warn(`could not free the idempotency key (${why}); it frees itself when its lease ends`, {
+          jobId: job.jobId,
+          error,
+        }),
+      );
+    }
+  };
+
+  if (validation.request.ClientToken !== undefined) {
+    try {
+      await reserveClientToken(deps, validation.request.ClientToken, job.jobId, job.createdAt);
+    } catch (error) {
+      await release('the reservation failed');
+      if (error instanceof RequestError) throw error; // the token belongs to another job
+      throw storeDown('The ClientToken could not be reserved', error);
+    }
+  }
+
+  const { outcome, cause } = await storeJob(deps, job);
+  if (outcome === 'absent') {
+    await release('the job was not stored');
+    throw storeDown('The job could not be stored', cause);
+  }
+  if (outcome === 'unknown') {
+    // Keep the key and the token naming this job: a retry with the same key settles it and answers for it.
+    throw new ServiceUnavailableError(
+      'The job store did not confirm the write; retry the same request with the same Idempotency-Key',
+      STORE_DOWN_RETRY_AFTER_SECONDS,
+      cause,
+    );
+  }
+  await enqueue(deps, job);
+  deps.logger.info('job accepted', { jobId: job.jobId, caller: input.caller, region: job.region });
+  await complete(deps, recordKey, job.jobId);
+  return { job, replayed: false };
+}
+
+/** The job an idempotency record names; the store must be readable and the job there. */
+async function existingJob(deps: AcceptDeps, jobId: string): Promise<Job> {
+  let job: Job | undefined;
+  try {
+    job = await getJob(deps, jobId);
+  } catch (error) {
+    throw new ServiceUnavailableError(
+      'The job store could not be read',
+      STORE_DOWN_RETRY_AFTER_SECONDS,
+      error,
+    );
+  }
+  if (!job)
+    throw new ServiceUnavailableError('The job store could not be read', STORE_DOWN_RETRY_AFTER_SECONDS);
+  return job;
+}
+
+/** Answers for the job an unfinished earlier request with the same key stored (and makes sure it is queued). */
+async function recoverJob(deps: AcceptDeps, recordKey: string, jobId: string): Promise<Accepted> {
+  const job = await existingJob(deps, jobId);
+  // A second message is harmless (the submitter's claim is conditional); a missing one would stall the job.
+  if (job.status === 'QUEUED') await enqueue(deps, job);
+  deps.logger.info('recovered the job of an unfinished request with the same Idempotency-Key', { jobId });
+  await complete(deps, recordKey, jobId);
+  return { job, replayed: true };
+}

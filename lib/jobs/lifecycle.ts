@@ -1,0 +1,234 @@
+import { isoTime } from '../clock.ts';
+import { ClaimHeldError, IllegalTransitionError } from '../errors.ts';
+import type { EventType, Job, JobError, JobInstance, JobSnapshot, JobStatus } from './model.ts';
+import { newEvent, type OutboxDeps, outboxWrite } from './outbox.ts';
+import { type ItemPath, writeJob } from './store.ts';
+
+/** The job fields a transition may set (everything else is fixed at creation or kept by the store). */
+export type TransitionField = 'instances' | 'error' | 'submitRequestId' | 'claimExpiresAt';
+type Stamp = 'submittedAt' | 'completedAt';
+
+export interface Transition {
+  from: readonly JobStatus[];
+  to: JobStatus;
+  /** Fields the operation supplies. */
+  sets: readonly TransitionField[];
+  /** Timestamps set to the time of the write. */
+  stamps: readonly Stamp[];
+  /** Attributes removed from the item, where the job holds them. */
+  removes: readonly ItemPath[];
+  /** Counts a submission attempt. */
+  countsAttempt?: true;
+  /** Also from SUBMITTING when the claim there has run out (a delivery that died mid-attempt). */
+  takesOverExpiredClaim?: true;
+  /** The event written in the same conditional write, into the job's outbox. */
+  emits: EventType | null;
+}
+
+const PASSWORD: ItemPath = ['request', 'LoginSettings', 'Password'];
+const CLAIM: ItemPath = ['claimExpiresAt'];
+
+/**
+ * The job lifecycle as data (docs/job-lifecycle.md): every way a job's status may change. The operations below
+ * are built on it and are the only way a job item changes; a (from, to) pair no row names cannot happen.
+ */
+export const TRANSITIONS = {
+  /** A delivery of the job's message claims it for one submission attempt (a lease). */
+  claim: {
+    from: ['QUEUED', 'SUBMITTING'],
+    to: 'SUBMITTING',
+    sets: ['claimExpiresAt'],
+    stamps: [],
+    removes: [],
+    countsAttempt: true,
+    takesOverExpiredClaim: true,
+    emits: null,
+  },
+  /** The sweep sent a QUEUED job's message again (its first one was lost). */
+  requeue: { from: ['QUEUED'], to: 'QUEUED', sets: [], stamps: [], removes: [], emits: null },
+  /** Tencent created the instances: their ids and its RequestId are recorded; the password leaves the item. */
+  submit: {
+    from: ['SUBMITTING'],
+    to: 'SUBMITTED',
+    sets: ['instances', 'submitRequestId'],
+    stamps: ['submittedAt'],
+    removes: [PASSWORD, CLAIM],
+    emits: 'job.submitted',
+  },
+  /** A permanent Tencent error, exhausted retries, or every instance failed to launch. */
+  fail: {
+    from: ['QUEUED', 'SUBMITTING', 'SUBMITTED'],
+    to: 'FAILED',
+    sets: ['error', 'instances'],
+    stamps: ['completedAt'],
+    removes: [PASSWORD, CLAIM],
+    emits: 'job.failed',
+  },
+  /** The poller saw the instances' states or addresses change. */
+  progress: {
+    from: ['SUBMITTED'],
+    to: 'SUBMITTED',
+    sets: ['instances'],
+    stamps: [],
+    removes: [],
+    emits: null,
+  },
+  succeed: {
+    from: ['SUBMITTED'],
+    to: 'SUCCEEDED',
+    sets: ['instances'],
+    stamps: ['completedAt'],
+    removes: [],
+    emits: 'job.succeeded',
+  },
+  partiallyFail: {
+    from: ['SUBMITTED'],
+    to: 'PARTIALLY_FAILED',
+    sets: ['instances', 'error'],
+    stamps: ['completedAt'],
+    removes: [],
+    emits: 'job.partially_failed',
+  },
+  timeOut: {
+    from: ['SUBMITTED'],
+    to: 'TIMED_OUT',
+    sets: ['instances', 'error'],
+    stamps: ['completedAt'],
+    removes: [],
+    emits: 'job.timed_out',
+  },
+} as const satisfies Record<string, Transition>;
+
+export type TransitionName = keyof typeof TRANSITIONS;
+export const TRANSITION_NAMES = Object.keys(TRANSITIONS) as TransitionName[];
+
+/** What an operation supplies: exactly the fields its row sets. */
+export type TransitionChanges<N extends TransitionName> = {
+  [F in (typeof TRANSITIONS)[N]['sets'][number]]: Job[F];
+};
+
+/** Whether any row moves a job from `from` to `to`. */
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return Object.values(TRANSITIONS).some((row: Transition) => row.to === to && row.from.includes(from));
+}
+
+function holds(job: Job, path: ItemPath): boolean {
+  let node: unknown = job;
+  for (const part of path) {
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, part)) return false;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node !== undefined && node !== null;
+}
+
+/**
+ * Applies a transition to the job as it was read: one UpdateItem conditioned on the job's status and version
+ * (and, for a claim taken over, on the old claim having run out), which also writes the row's event into the
+ * outbox. Returns the job as written. Throws IllegalTransitionError for a move the table does not have,
+ * ClaimHeldError for a live claim, and JobConflictError when another writer got there first.
+ */
+export async function applyTransition<N extends TransitionName>(
+  deps: OutboxDeps,
+  job: Job,
+  name: N,
+  changes: TransitionChanges<N>,
+): Promise<Job> {
+  const row: Transition = TRANSITIONS[name];
+  if (!row.from.includes(job.status)) throw new IllegalTransitionError(name, job.status);
+  const now = isoTime(deps.now);
+  let condition: { expression: string; values: Record<string, unknown> } | undefined;
+  if (row.takesOverExpiredClaim && job.status === row.to) {
+    if (job.claimExpiresAt !== null && job.claimExpiresAt > now)
+      throw new ClaimHeldError(job.jobId, job.claimExpiresAt);
+    condition = {
+      expression: 'attribute_not_exists(claimExpiresAt) OR claimExpiresAt <= :now',
+      values: { ':now': now },
+    };
+  }
+  const set: Array<readonly [ItemPath, unknown]> = [
+    [['status'], row.to],
+    [['updatedAt'], now],
+  ];
+  const supplied = changes as Record<string, unknown>;
+  for (const field of row.sets) set.push([[field], supplied[field] ?? null]);
+  for (const stamp of row.stamps) set.push([[stamp], now]);
+  const attempts = row.countsAttempt ? job.attempts + 1 : job.attempts;
+  if (row.countsAttempt) set.push([['attempts'], attempts]);
+  const snapshot: JobSnapshot = {
+    status: row.to,
+    instances: (row.sets.includes('instances') ? supplied.instances : job.instances) as JobInstance[],
+    error: (row.sets.includes('error') ? supplied.error : job.error) as JobError | null,
+    attempts,
+    updatedAt: now,
+    submittedAt: row.stamps.includes('submittedAt') ? now : job.submittedAt,
+    completedAt: row.stamps.includes('completedAt') ? now : job.completedAt,
+  };
+  const outbox = row.emits ? outboxWrite(job, newEvent(deps, job, row.emits, snapshot)) : [];
+  return writeJob(deps, job, {
+    set: [...set, ...outbox],
+    remove: row.removes.filter((path) => holds(job, path)),
+    ...(condition ? { condition } : {}),
+  });
+}
+
+/** How long a submission attempt holds its claim, unless the submitter says otherwise. */
+export const DEFAULT_CLAIM_MS = 60_000;
+
+/**
+ * Claims the job for one submission attempt: QUEUED, or SUBMITTING whose claim ran out → SUBMITTING with a
+ * claim until now + `leaseMs` and `attempts + 1`. Of two deliveries of one message, one claim wins; the other
+ * gets JobConflictError (or ClaimHeldError once it reads the winner's claim).
+ */
+export function claimForSubmission(deps: OutboxDeps, job: Job, leaseMs = DEFAULT_CLAIM_MS): Promise<Job> {
+  return applyTransition(deps, job, 'claim', {
+    claimExpiresAt: new Date(deps.now() + leaseMs).toISOString(),
+  });
+}
+
+/** Records what RunInstances created: SUBMITTED with the instance ids (PENDING) and Tencent's RequestId. */
+export function recordSubmission(
+  deps: OutboxDeps,
+  job: Job,
+  submission: { instanceIds: readonly string[]; requestId: string | null },
+): Promise<Job> {
+  return applyTransition(deps, job, 'submit', {
+    instances: submission.instanceIds.map((instanceId) => ({
+      instanceId,
+      state: 'PENDING',
+      privateIpAddresses: [],
+      publicIpAddresses: [],
+    })),
+    submitRequestId: submission.requestId,
+  });
+}
+
+/** Fails the job with Tencent's (or our) code, message and RequestId; its instances, if any, are kept. */
+export function failJob(
+  deps: OutboxDeps,
+  job: Job,
+  error: JobError,
+  instances = job.instances,
+): Promise<Job> {
+  return applyTransition(deps, job, 'fail', { error, instances });
+}
+
+/** Records the instances' states and addresses while the job is SUBMITTED. */
+export function recordProgress(deps: OutboxDeps, job: Job, instances: JobInstance[]): Promise<Job> {
+  return applyTransition(deps, job, 'progress', { instances });
+}
+
+/** The poller's terminal moves from SUBMITTED (`fail` is failJob). */
+export function finishJob(
+  deps: OutboxDeps,
+  job: Job,
+  outcome: 'succeed' | 'partiallyFail' | 'timeOut',
+  result: { instances: JobInstance[]; error?: JobError | null },
+): Promise<Job> {
+  if (outcome === 'succeed') return applyTransition(deps, job, 'succeed', { instances: result.instances });
+  return applyTransition(deps, job, outcome, { instances: result.instances, error: result.error ?? null });
+}
+
+/** Marks a QUEUED job whose message the sweep just sent again, so the next sweep does not resend it at once. */
+export function requeueJob(deps: OutboxDeps, job: Job): Promise<Job> {
+  return applyTransition(deps, job, 'requeue', {});
+}
