@@ -63,7 +63,7 @@ const positiveInteger = () =>
     ),
   );
 
-/** The environment this service reads (DESIGN.md §4 "Configuration"); the only place process.env is read. */
+/** The environment this service reads (docs/configuration.md); the only place process.env is read. */
 const environment = z.object({
   VALIDATION_PROFILE: z._default(z.enum(PROFILE_NAMES), 'seed-2017'),
   TENCENTCLOUD_SECRET_ID: optionalText(),

@@ -60,7 +60,7 @@ export class RequestError extends ProvisionerError {
   readonly problem: string;
   readonly title: string;
   readonly violations: readonly ParamError[];
-  /** For `conflict` and `unavailable`: when to come back. */
+  /** When the same request may succeed later (a key in flight, a store outage): when to come back. */
   readonly retryAfterSeconds: number | undefined;
   constructor(
     init: { kind: RefusalKind; problem: string; title: string; code: string; detail: string },
@@ -68,7 +68,8 @@ export class RequestError extends ProvisionerError {
   ) {
     super(init.code, init.detail, {
       expose: true,
-      retryable: init.kind === 'conflict' || init.kind === 'unavailable',
+      // Only a refusal that says when to come back (in flight, store down) can succeed unchanged later.
+      retryable: options.retryAfterSeconds !== undefined,
       ...(options.cause === undefined ? {} : { cause: options.cause }),
     });
     this.kind = init.kind;

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpEvent, HttpResponse } from '../lib/http/types.ts';
+import type { Logger } from '../lib/log.ts';
 
-/** What API Gateway HTTP API accepts at most (reference §1: 10 MB payload). */
+/** What API Gateway HTTP API accepts at most (docs/aws.md, "API Gateway HTTP API": 10 MB payload). */
 const MAX_GATEWAY_BODY_BYTES = 10 * 1024 * 1024;
 
 export interface Route {
@@ -22,7 +23,7 @@ function matcher(routeKey: string): { method: string; pattern: RegExp; names: st
   return { method, pattern: new RegExp(`^${source}$`), names };
 }
 
-/** The gateway's own errors, in the API's problem+json shape (DESIGN §4). */
+/** The gateway's own errors, in the API's problem+json shape (docs/http-api.md, "Errors"). */
 function problem(res: ServerResponse, status: number, title: string, detail: string, instance = '/'): void {
   const codes: Record<number, string> = {
     404: 'ResourceNotFound',
@@ -48,7 +49,7 @@ function problem(res: ServerResponse, status: number, title: string, detail: str
  * send — lower-cased headers, form and binary bodies base64-encoded as API Gateway does — and the handler's
  * result becomes the response.
  */
-export function createGateway(routes: readonly Route[]) {
+export function createGateway(routes: readonly Route[], logger: Logger) {
   const compiled = routes.map((route) => ({ route, ...matcher(route.routeKey) }));
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
@@ -107,8 +108,9 @@ export function createGateway(routes: readonly Route[]) {
     let result: HttpResponse;
     try {
       result = (await found.route.invoke(event)) as HttpResponse;
-    } catch {
+    } catch (error) {
       // API Gateway answers a failed integration (an error, a timeout, a crash) with a bare 500.
+      logger.error('the function failed; the gateway answers 500', { routeKey: found.route.routeKey, error });
       return problem(res, 500, 'Internal error', 'The function failed', url.pathname);
     }
     res.writeHead(result.statusCode, result.headers);

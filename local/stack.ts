@@ -87,7 +87,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const logger: Logger = createLogger({ base: { service: 'local-stack' }, sink, level: 'info' });
   const cleanup: Array<() => Promise<void>> = [];
   const undo = async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+    for (const step of cleanup.reverse()) {
+      // Stop everything that started, even when one part fails to stop.
+      await step().catch((error: unknown) =>
+        logger.warn('a part of the local stack did not stop cleanly', { error }),
+      );
+    }
   };
   try {
     if (dataDir) mkdirSync(dataDir, { recursive: true });
@@ -159,7 +164,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const requeued = deps.queueUrl ? await requeueStaleJobs({ ...deps, logger }, { olderThanMs: 0 }) : 0;
 
-    const gateway = createGateway(runtime.routes);
+    const gateway = createGateway(runtime.routes, logger);
     const server = createServer((req, res) => {
       void gateway(req, res);
     });

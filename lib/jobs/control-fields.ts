@@ -1,7 +1,8 @@
 import type { ParamError } from '../errors.ts';
 
 /**
- * Fields of our own that ride along with the RunInstances parameters and never reach Tencent (DESIGN §4).
+ * Fields of our own that ride along with the RunInstances parameters and never reach Tencent
+ * (docs/http-api.md, "Control fields").
  * Lower-case initials keep them apart from Tencent's PascalCase names.
  */
 export const CONTROL_FIELDS = ['webhookUrl', 'metadata'] as const;

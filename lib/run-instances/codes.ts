@@ -1,6 +1,7 @@
 /**
  * Tencent-style error codes the request model can answer with. Sources: the 2017 RunInstances document's
- * error table, Tencent's common error codes and the current RunInstances list (reference §8.2, §8.3).
+ * error table, Tencent's common error codes and the current RunInstances list (docs/tencent.md, "Responses
+ * and errors").
  */
 export const CODES = {
   missing: 'MissingParameter',

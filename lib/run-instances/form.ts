@@ -3,7 +3,7 @@ import { childSchema, leafKind, type SchemaNode } from './schema.ts';
 
 /**
  * The flattened form of Tencent's v1 signing and the seed's examples: `Placement.Zone=ap-guangzhou-2`,
- * `DataDisks.0.DiskType=LOCAL_BASIC`, `SecurityGroupIds.0=sg-…` (reference §4.1 step 2).
+ * `DataDisks.0.DiskType=LOCAL_BASIC`, `SecurityGroupIds.0=sg-…` (docs/tencent.md, "v1 signing").
  */
 export const FORM_LIMITS = {
   /** A RunInstances request has well under a hundred leaves; a thousand leaves room for tags and ENIs. */

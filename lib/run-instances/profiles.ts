@@ -1,7 +1,8 @@
 /**
  * The two validation profiles as one table: each row is a limit, its value in each profile, and where the
  * value comes from. `seed-2017` is the RunInstances document this project was built from (Tencent's 2017
- * page, doc 213/9384, whose three examples live in events/); `current` is today's API (reference §5, §12).
+ * page, doc 213/9384, whose three examples live in events/); `current` is today's API (docs/tencent.md,
+ * "RunInstances parameters").
  */
 export const PROFILE_NAMES = ['seed-2017', 'current'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
@@ -19,64 +20,62 @@ export const LIMITS = {
   laterParametersKnown: {
     'seed-2017': false,
     current: true,
-    source:
-      'Parameters first seen after the 2017 document are UnknownParameter there (reference §5.1 "2017" column)',
+    source: 'Parameters first seen after the 2017 document are UnknownParameter there (docs/tencent.md)',
   } satisfies Row<boolean>,
   instanceCountMax: {
     'seed-2017': 100,
     current: 500,
     source:
-      '2017 doc: [1, 100]; CN doc since 2023-03-28: [1, 500] for PREPAID and POSTPAID_BY_HOUR (reference §5.1, §12)',
+      '2017 doc: [1, 100]; CN doc since 2023-03-28: [1, 500] for PREPAID and POSTPAID_BY_HOUR (docs/tencent.md)',
   } satisfies Row<number>,
   instanceNameMax: {
     'seed-2017': { max: 60, unit: 'bytes' },
     current: { max: 128, unit: 'characters' },
     source:
-      '2017 doc: at most 60 bytes; param doc since 2025-01: 128 characters including pattern text (reference §5.1)',
+      '2017 doc: at most 60 bytes; param doc since 2025-01: 128 characters including pattern text (docs/tencent.md)',
   } satisfies Row<{ max: number; unit: 'bytes' | 'characters' }>,
   dataDisks: {
     'seed-2017': { total: 1, local: 1, cloud: 1 },
     current: { total: 21, local: 1, cloud: 20 },
-    source: '2017 doc: only one data disk; since 2019-11: 1 local + 20 cloud (reference §5.1, fact 8)',
+    source: '2017 doc: only one data disk; since 2019-11: 1 local + 20 cloud (docs/tencent.md)',
   } satisfies Row<{ total: number; local: number; cloud: number }>,
   securityGroupsMax: {
     'seed-2017': 1,
     current: Number.POSITIVE_INFINITY,
-    source:
-      '2017 doc: only one security group; current doc states no count limit (reference §5.1, open question 5)',
+    source: '2017 doc: only one security group; current doc states no count limit (docs/tencent.md)',
   } satisfies Row<number>,
   fixedPrivateIps: {
     'seed-2017': { rule: 'forces-single-instance', max: 1 },
     current: { rule: 'one-per-instance', max: 20 },
     source:
-      '2017 doc: a VPC IP forces InstanceCount 1; now: count must equal InstanceCount and be <= 20 (fact 8)',
+      '2017 doc: a VPC IP forces InstanceCount 1; now: count must equal InstanceCount and be <= 20 (docs/tencent.md)',
   } satisfies Row<{ rule: 'forces-single-instance' | 'one-per-instance'; max: number }>,
   chargeTypes: {
     'seed-2017': ['PREPAID', 'POSTPAID_BY_HOUR'],
     current: ['PREPAID', 'POSTPAID_BY_HOUR', 'CDHPAID', 'SPOTPAID', 'CDCPAID'],
     source:
-      '2017 doc: PREPAID, POSTPAID_BY_HOUR; CN doc today adds CDHPAID, SPOTPAID, CDCPAID (reference §5.1)',
+      '2017 doc: PREPAID, POSTPAID_BY_HOUR; CN doc today adds CDHPAID, SPOTPAID, CDCPAID (docs/tencent.md)',
   } satisfies Row<readonly string[]>,
   periods: {
     'seed-2017': MONTHS_TO_36,
     current: [...MONTHS_TO_36, 48, 60],
-    source: 'Period months {1..12, 24, 36}; 48 and 60 added 2020-03 (reference §5.2)',
+    source: 'Period months {1..12, 24, 36}; 48 and 60 added 2020-03 (docs/tencent.md)',
   } satisfies Row<readonly number[]>,
   renewFlags: {
     'seed-2017': ['NOTIFY_AND_AUTO_RENEW', 'NOTIFY_AND_MANUAL_RENEW', 'DISABLE_NOTIFY_AND_MANUAL_RENEW'],
     current: ['NOTIFY_AND_AUTO_RENEW', 'NOTIFY_AND_MANUAL_RENEW', 'DISABLE_NOTIFY_AND_MANUAL_RENEW'],
-    source: 'InstanceChargePrepaid.RenewFlag (reference §5.2)',
+    source: 'InstanceChargePrepaid.RenewFlag (docs/tencent.md)',
   } satisfies Row<readonly string[]>,
   systemDiskTypes: {
     'seed-2017': SEED_DISK_TYPES,
     current: [...SEED_DISK_TYPES, 'CLOUD_BSSD', 'CLOUD_HSSD', 'CLOUD_TSSD'],
-    source: 'SystemDisk.DiskType (reference §5.2); BSSD/HSSD/TSSD are later additions',
+    source: 'SystemDisk.DiskType (docs/tencent.md); BSSD/HSSD/TSSD are later additions',
   } satisfies Row<readonly string[]>,
   dataDiskTypes: {
     'seed-2017': SEED_DISK_TYPES,
     current: [...SEED_DISK_TYPES, 'CLOUD_BSSD', 'CLOUD_HSSD', 'CLOUD_TSSD'],
     source:
-      'DataDisk.DiskType (reference §5.2); LOCAL_NVME and LOCAL_PRO are implied by the type and cannot be chosen',
+      'DataDisk.DiskType (docs/tencent.md); LOCAL_NVME and LOCAL_PRO are implied by the type and cannot be chosen',
   } satisfies Row<readonly string[]>,
   internetChargeTypes: {
     'seed-2017': [
@@ -91,13 +90,13 @@ export const LIMITS = {
       'BANDWIDTH_POSTPAID_BY_HOUR',
       'BANDWIDTH_PACKAGE',
     ],
-    source: 'InternetAccessible.InternetChargeType (reference §5.2)',
+    source: 'InternetAccessible.InternetChargeType (docs/tencent.md)',
   } satisfies Row<readonly string[]>,
   bandwidthOutMax: {
     'seed-2017': 2000,
     current: 2000,
     source:
-      'Widest documented per-instance cap (bandwidth package, 2000 Mbps); the exact range is per type and region (reference §5.2)',
+      'Widest documented per-instance cap (bandwidth package, 2000 Mbps); the exact range is per type and region (docs/tencent.md)',
   } satisfies Row<number>,
   password: {
     'seed-2017': { min: 8, max: 30, classes: 'letters-digits-special', minClasses: 2 },
@@ -105,13 +104,13 @@ export const LIMITS = {
     source:
       'Linux rule (the OS is unknown before the image is looked up, so the laxer rule applies). 2017 counted letters as one class; ' +
       'its text said 8-16 characters, but the seed document\'s own examples use the 19-character "Qcloud@TestApi123++", so the ' +
-      'length cap is the current 30 in both profiles (reference §5.2)',
+      'length cap is the current 30 in both profiles (docs/tencent.md)',
   } satisfies Row<{ min: number; max: number; classes: PasswordClasses; minClasses: number }>,
   keepImageLoginValues: {
     'seed-2017': ['TRUE', 'FALSE', 'true', 'false'],
     current: ['TRUE', 'FALSE', 'true', 'false'],
     source:
-      'KeepImageLogin is a string: "true"/"false" in docs, "TRUE"/"FALSE" in 2018 text and Terraform (fact 9)',
+      'KeepImageLogin is a string: "true"/"false" in docs, "TRUE"/"FALSE" in 2018 text and Terraform (docs/tencent.md)',
   } satisfies Row<readonly string[]>,
 } as const;
 
@@ -137,7 +136,8 @@ export function getProfile(name: ProfileName): ValidationProfile {
 
 /**
  * Parameters (dotted, with `N` for array indexes) that the 2017 document did not have, with the first Go SDK
- * commit that carried them (reference §5.1, §5.2). Under `seed-2017` they are UnknownParameter.
+ * commit that carried them (docs/tencent.md, "RunInstances parameters"). Under `seed-2017` they are
+ * UnknownParameter.
  */
 export const LATER_PARAMETERS: ReadonlyMap<string, string> = new Map([
   ['HostName', '2018-04'],

@@ -1,7 +1,7 @@
 /**
- * CVM regions accepted by the API (reference §10: the intl region list of 2025-11, plus ap-beijing-fsi from
- * the finance-zone table and the retired or limited regions the Go SDK still names). DescribeRegions is
- * authoritative at run time; this list only catches typos before a job is queued.
+ * CVM regions accepted by the API (docs/tencent.md, "Regions and zones": the intl region list of 2025-11,
+ * plus ap-beijing-fsi from the finance-zone table and the retired or limited regions the Go SDK still names).
+ * DescribeRegions is authoritative at run time; this list only catches typos before a job is queued.
  */
 export const KNOWN_REGIONS: ReadonlySet<string> = new Set([
   'ap-bangkok',
@@ -29,7 +29,7 @@ export const KNOWN_REGIONS: ReadonlySet<string> = new Set([
   'sa-saopaulo',
 ]);
 
-/** Zone ids are `<region>-<n>` (reference §10): `ap-guangzhou-2`, `ap-shanghai-fsi-1`. */
+/** Zone ids are `<region>-<n>`: `ap-guangzhou-2`, `ap-shanghai-fsi-1` (docs/tencent.md). */
 export const ZONE_PATTERN = /^[a-z]+(?:-[a-z]+)+-\d+$/;
 
 /** The region a zone belongs to (`ap-guangzhou-2` → `ap-guangzhou`), or undefined for a malformed zone. */

@@ -2,8 +2,9 @@ import { CODES, type Violation } from './codes.ts';
 import type { ValidationProfile } from './profiles.ts';
 
 /**
- * Cross-field rules a client can check before calling Tencent (reference §5.4). They read the raw request
- * defensively — a field of the wrong type is the schema's to report — so every violation is found in one pass.
+ * Cross-field rules a client can check before calling Tencent (docs/tencent.md, "Cross-field rules"). They
+ * read the raw request defensively — a field of the wrong type is the schema's to report — so every violation
+ * is found in one pass.
  */
 type Loose = Record<string, unknown>;
 export interface RuleContext {
@@ -27,7 +28,7 @@ const violation = (param: string, code: Violation['code'], message: string): Vio
 
 const LOCAL_DISK = /^LOCAL_/;
 const TRUTHY_STRINGS = new Set(['TRUE', 'true']);
-/** ActionTimer must fire more than 5 minutes after the request (reference §5.1). */
+/** ActionTimer must fire more than 5 minutes after the request (docs/tencent.md, "Cross-field rules"). */
 const ACTION_TIMER_MIN_LEAD_MS = 5 * 60 * 1000;
 
 function instanceCount(request: Loose): number {
@@ -259,7 +260,7 @@ const noDuplicateIds: Rule = ({ request }) => {
   return out;
 };
 
-/** Every cross-field rule, in the order of reference §5.4. */
+/** Every cross-field rule, in the order docs/tencent.md lists them ("Cross-field rules"). */
 export const CROSS_FIELD_RULES: readonly Rule[] = [
   templateOrPlacementAndImage,
   prepaidNeedsChargePrepaid,

@@ -12,7 +12,7 @@ function matching(pattern: RegExp, code: TencentCode, message: string) {
   return z.string().check(rule<string>((v) => pattern.test(v), code, message));
 }
 
-/** Resource ids are `<prefix>-` + 8 lower-case letters or digits (reference §11). */
+/** Resource ids are `<prefix>-` + 8 lower-case letters or digits (docs/tencent.md, "Resource ids"). */
 function resourceId(prefix: string, code: TencentCode = CODES.invalidValue, extra: readonly string[] = []) {
   const pattern = new RegExp(`^${prefix}-[0-9a-z]{8}$`);
   const also = extra.length ? ` or ${extra.join(', ')}` : '';
@@ -49,7 +49,10 @@ const enabled = () => z.strictObject({ Enabled: z.optional(z.boolean()) });
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-/** FAMILY.SIZE (`S5.MEDIUM4`, `SA9.96XLARGE1152`, `S5se.LARGE8`) or the CDH form `CDH_1C1G` (reference §5.1). */
+/**
+ * FAMILY.SIZE (`S5.MEDIUM4`, `SA9.96XLARGE1152`, `S5se.LARGE8`) or the CDH form `CDH_1C1G`
+ * (docs/tencent.md, "RunInstances parameters").
+ */
 const INSTANCE_TYPE = /^(?:[A-Za-z][A-Za-z0-9]*\.[0-9]*[A-Z]+[0-9]*|CDH_\d+C\d+G)$/;
 const PASSWORD_SPECIALS = "()`~!@#$%^&*-+=|{}[]:;',.?/";
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
@@ -107,7 +110,10 @@ function instanceNameSchema(p: ValidationProfile) {
   );
 }
 
-/** Linux/other HostName rules (reference §5.3); the OS is not known before the image is looked up. */
+/**
+ * Linux/other HostName rules (docs/tencent.md, "RunInstances parameters"); the OS is not known before the
+ * image is looked up.
+ */
 const hostName = z
   .string()
   .check(
@@ -120,8 +126,8 @@ const hostName = z
 
 const userData = z.string().check(
   rule<string>((v) => v.length > 0 && BASE64.test(v), CODES.userDataFormat, 'must be base64'),
-  // Open question 4 of the reference: Tencent does not say whether 16 KB counts the base64 text or the
-  // decoded bytes; the text is the stricter reading.
+  // Tencent does not say whether 16 KB counts the base64 text or the decoded bytes; the text is the
+  // stricter reading (docs/tencent.md, "RunInstances parameters").
   rule<string>((v) => v.length <= 16_384, CODES.tooLarge, 'must be at most 16 KB of base64 text'),
 );
 
@@ -237,8 +243,8 @@ export function buildRunInstancesSchema(p: ValidationProfile) {
     known(p, '', {
       InstanceChargeType: z.optional(z.enum(p.chargeTypes as unknown as [string, ...string[]])),
       InstanceChargePrepaid: z.optional(chargePrepaid),
-      // Placement and ImageId may be left to a LaunchTemplate today (reference §5.4 rule 1); in 2017 both
-      // were required. The "unless LaunchTemplate" half of the rule lives in rules.ts.
+      // Placement and ImageId may be left to a LaunchTemplate today (docs/tencent.md, "Cross-field rules",
+      // rule 1); in 2017 both were required. The "unless LaunchTemplate" half of the rule lives in rules.ts.
       Placement: required2017 ? placement : z.optional(placement),
       InstanceType: z.optional(
         matching(

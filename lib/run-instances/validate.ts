@@ -8,7 +8,10 @@ import { CROSS_FIELD_RULES } from './rules.ts';
 import { childSchema, memberNames, type RunInstancesRequest, type SchemaNode, schemaFor } from './schema.ts';
 import { suggestName } from './suggest.ts';
 
-/** Tencent common parameters a caller may send beside the business ones (reference §2). */
+/**
+ * Tencent common parameters a caller may send beside the business ones (docs/tencent.md, "Common
+ * parameters").
+ */
 export const API_ACTION = 'RunInstances';
 const COMMON_PARAMETERS = ['Action', 'Version', 'Region'] as const;
 

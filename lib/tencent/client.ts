@@ -51,7 +51,10 @@ function newPool(origin: string): Pool {
   return new Pool(origin, { connections: 32, keepAliveTimeout: 30_000 });
 }
 
-/** v1 common parameters (reference §2.2): a business parameter of the same name would be signed twice. */
+/**
+ * v1 common parameters (docs/tencent.md, "v1 signing"): a business parameter of the same name would be signed
+ * twice.
+ */
 const V1_RESERVED = new Set([
   'Action',
   'Version',
@@ -330,7 +333,8 @@ export function parseResponse(action: string, status: number, text: string): Ten
     const response = envelope.Response as TencentResponse & { Error?: { Code?: unknown; Message?: unknown } };
     if (response.Error) {
       const code = String(response.Error.Code ?? 'UnknownError');
-      // A passing DryRun may answer DryRunOperation instead of a bare RequestId (reference §8.2, open question 10).
+      // A passing DryRun may answer DryRunOperation instead of a bare RequestId (docs/tencent.md, "Responses
+      // and errors").
       if (code === 'DryRunOperation')
         return { ...(response.RequestId ? { RequestId: response.RequestId } : {}), DryRunOperation: true };
       throw new TencentApiError(code, String(response.Error.Message ?? ''), {
@@ -341,7 +345,8 @@ export function parseResponse(action: string, status: number, text: string): Ten
     }
     return response;
   }
-  // The legacy gateway answers {"code": 0 | n, "message": …, "codeDesc": …} (reference §8.1).
+  // The legacy gateway answers {"code": 0 | n, "message": …, "codeDesc": …} (docs/tencent.md, "Responses and
+  // errors").
   if (typeof envelope.code === 'number') {
     if (envelope.code === 0) return body as TencentResponse;
     const code = typeof envelope.codeDesc === 'string' ? envelope.codeDesc : String(envelope.code);

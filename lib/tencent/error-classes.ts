@@ -1,8 +1,9 @@
 /**
- * What to do with a Tencent error code (reference §8: common codes §8.2, RunInstances §8.3, Describe §8.4).
+ * What to do with a Tencent error code — common, RunInstances and Describe codes alike (docs/tencent.md,
+ * "Error classes").
  *   transient   — retry the same request with the same ClientToken after backoff
  *   credentials — the key, token or clock is wrong: a human (or a credentials refresh) must act first; the
- *                 request was not executed. Not retried as is (issue 3: auth codes do not retry).
+ *                 request was not executed. Not retried as is: auth codes do not retry.
  *   capacity    — stock or capacity: retrying the same parameters will not help; another zone/type would
  *   quota       — account, quota or allowlist: needs a human
  *   invalid     — the request itself is wrong
@@ -12,7 +13,7 @@ export type ErrorClass = (typeof ERROR_CLASSES)[number];
 
 /** Exact codes whose class differs from their category's (or whose category is not listed below). */
 const BY_CODE: Readonly<Record<string, ErrorClass>> = {
-  // transient (§8.2 T, §8.3 "merit automatic same-token retries")
+  // transient: the same request with the same ClientToken may succeed after backoff
   InternalError: 'transient',
   'InternalError.TradeUnknownError': 'transient',
   InternalServerError: 'transient',
@@ -27,7 +28,7 @@ const BY_CODE: Readonly<Record<string, ErrorClass>> = {
   'FailedOperation.InquiryPriceFailed': 'transient',
   'FailedOperation.SecurityGroupActionFailed': 'transient',
   'InvalidParameterValue.InvalidImageState': 'transient',
-  // credentials and clock (§8.2 A)
+  // credentials and clock
   'AuthFailure.SignatureExpire': 'credentials',
   'AuthFailure.TokenFailure': 'credentials',
   'AuthFailure.SecretIdNotFound': 'credentials',
@@ -57,7 +58,10 @@ const BY_CODE: Readonly<Record<string, ErrorClass>> = {
   'UnsupportedOperation.UnsupportedInternationalUser': 'quota',
 };
 
-/** Fallback by category, the part before the first `.` (Terraform matches the same way, reference §8.1). */
+/**
+ * Fallback by category, the part before the first `.` (Terraform matches the same way; docs/tencent.md,
+ * "Error classes").
+ */
 const BY_CATEGORY: Readonly<Record<string, ErrorClass>> = {
   AuthFailure: 'quota',
   UnauthorizedOperation: 'quota',

@@ -1,13 +1,13 @@
 import { createHash, createHmac } from 'node:crypto';
 
-/** Everything TC3-HMAC-SHA256 signs (reference §3.1). Pure: the timestamp is an input. */
+/** Everything TC3-HMAC-SHA256 signs (docs/tencent.md, "TC3-HMAC-SHA256"). Pure: the timestamp is an input. */
 export interface Tc3Input {
   method: 'POST' | 'GET';
   /** Host without port, as signed (`cvm.tencentcloudapi.com`). */
   host: string;
   /** The exact query string after `?` for GET; empty for POST. */
   query?: string;
-  /** Sent and signed byte-identical (reference fact 3). */
+  /** Sent and signed byte-identical (docs/tencent.md, "TC3-HMAC-SHA256"). */
   contentType: string;
   /** The exact body bytes; empty for GET. */
   payload: string | Uint8Array;
@@ -29,13 +29,16 @@ export interface Tc3Signature {
 }
 
 export const TC3_ALGORITHM = 'TC3-HMAC-SHA256';
-/** SHA-256 of the empty payload (reference §3.1 step 6). */
+/** SHA-256 of the empty payload (docs/tencent.md, "TC3-HMAC-SHA256" step 1). */
 export const EMPTY_PAYLOAD_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 const sha256Hex = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 const hmac = (key: string | Uint8Array, data: string) => createHmac('sha256', key).update(data).digest();
 
-/** The credential-scope date: the UTC date of the timestamp, never local time (reference fact 2). */
+/**
+ * The credential-scope date: the UTC date of the timestamp, never local time (docs/tencent.md,
+ * "TC3-HMAC-SHA256").
+ */
 export function tc3Date(timestamp: number): string {
   return new Date(timestamp * 1000).toISOString().slice(0, 10);
 }

@@ -1,6 +1,9 @@
 import { createHmac } from 'node:crypto';
 
-/** The v1 signature methods (reference §4): HmacSHA256 is named in the parameters, HmacSHA1 may be implied. */
+/**
+ * The v1 signature methods (docs/tencent.md, "v1 signing"): HmacSHA256 is named in the parameters, HmacSHA1
+ * may be implied.
+ */
 export const V1_METHODS = { HmacSHA1: 'sha1', HmacSHA256: 'sha256' } as const;
 export type V1Method = keyof typeof V1_METHODS;
 

@@ -30,7 +30,10 @@ const IMAGE_ID = /^img-[0-9a-z]{8}$/;
 const INSTANCE_TYPE = /^[A-Za-z][A-Za-z0-9]*\.[0-9A-Z]+$/;
 const PERIODS = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36, 48, 60]);
 const CHARGE_TYPES = new Set(['PREPAID', 'POSTPAID_BY_HOUR', 'SPOTPAID', 'CDHPAID', 'CDCPAID']);
-/** DescribeInstances / DescribeInstancesStatus: at most 100 ids, Limit defaults to 20 (reference §9.1). */
+/**
+ * DescribeInstances / DescribeInstancesStatus: at most 100 ids, Limit defaults to 20 (docs/tencent.md,
+ * "DescribeInstances").
+ */
 const MAX_IDS = 100;
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
@@ -49,7 +52,10 @@ function required(params: FlatParams, key: string): string {
   return value;
 }
 
-/** `{R:x}` / `{R:x,F:y}` count from x for each instance; without a pattern, n > 1 appends 1…n (reference §5.1). */
+/**
+ * `{R:x}` / `{R:x,F:y}` count from x for each instance; without a pattern, n > 1 appends 1…n
+ * (docs/simulator.md, "Server-side rules").
+ */
 function nameFor(pattern: string, index: number, count: number): string {
   let matched = false;
   const name = pattern.replace(/\{R:(\d+)(?:,F:(\d+))?\}/g, (_all, start: string, width?: string) => {
@@ -152,7 +158,8 @@ export function runInstances(ctx: ActionContext): Record<string, unknown> {
     );
   }
 
-  // ClientToken (reference §6 — undocumented for CVM; this simulator's choice, as AWS and Alibaba do):
+  // ClientToken (docs/simulator.md, "ClientToken" — undocumented for CVM; this simulator's choice, as AWS and
+  // Alibaba do):
   // same token and parameters → the first call's InstanceIdSet, nothing created; same token, other
   // parameters → UnsupportedOperation.IdempotentParameterMismatch (the code Tencent's VPC API uses).
   const print = fingerprint(params);
@@ -347,7 +354,8 @@ function view(state: SimState, instance: SimInstance, now: number): Record<strin
     Placement: { Zone: instance.zone, ProjectId: 0 },
     CreatedTime: new Date(instance.createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     PrivateIpAddresses: [instance.privateIp],
-    // Public addresses show up once the instance runs (reference §9.2: may be null while PENDING).
+    // Public addresses show up once the instance runs (docs/tencent.md, "DescribeInstances": may be null
+    // while PENDING).
     PublicIpAddresses: running && instance.publicIp ? [instance.publicIp] : null,
     VirtualPrivateCloud: instance.vpcId
       ? {

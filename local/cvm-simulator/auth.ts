@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { SimError } from './errors.ts';
 import { expectedTc3Authorization, expectedV1Signature } from './oracle.ts';
 
-/** Allowed clock skew between the signed timestamp and the server (reference fact 2). */
+/** Allowed clock skew between the signed timestamp and the server (docs/tencent.md, "TC3-HMAC-SHA256"). */
 export const MAX_SKEW_SECONDS = 300;
 
 const AUTHORIZATION =

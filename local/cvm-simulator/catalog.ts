@@ -36,7 +36,7 @@ export const DEFAULT_CATALOG: Catalog = {
     'na-siliconvalley': ['na-siliconvalley-1', 'na-siliconvalley-2'],
     'eu-frankfurt': ['eu-frankfurt-1'],
   },
-  // The public images of Tencent's examples (reference §11) plus two more.
+  // The public images of Tencent's examples (docs/tencent.md, "Resource ids") plus two more.
   images: ['img-pmqg1cw7', 'img-9qabwvbn', 'img-eb30mz89', 'img-l8og963d'],
   instanceTypes: [
     'S1.SMALL1',
@@ -60,7 +60,7 @@ export const DEFAULT_CATALOG: Catalog = {
 
 /**
  * Parameters the simulated RunInstances knows, member by member (dotted, `N` for indexes) — today's API.
- * Anything else is `UnknownParameter`, as on the real service (reference fact 10).
+ * Anything else is `UnknownParameter`, as on the real service (docs/tencent.md, "RunInstances parameters").
  */
 export const RUN_INSTANCES_PARAMETERS: ReadonlySet<string> = new Set([
   'InstanceChargeType',

@@ -1,4 +1,4 @@
-/** Fault injection (DESIGN §6): `POST /_sim/faults { action, mode, rate | count }`. */
+/** Faults: `POST /_sim/faults { action, mode, rate | count }` (docs/simulator.md, "Fault injection"). */
 export const FAULT_MODES = [
   'InternalError',
   'RequestLimitExceeded',
@@ -70,8 +70,8 @@ export class FaultTable {
 }
 
 /**
- * Per-action limits of the real API (reference §7): calls per second, counted per SecretId and action in
- * one-second windows of the simulator's clock.
+ * Per-action limits of the real API (docs/tencent.md, "Rate limits"): calls per second, counted per SecretId
+ * and action in one-second windows of the simulator's clock.
  */
 export const RATE_LIMITS: Readonly<Record<string, number>> = {
   RunInstances: 10,

@@ -14,7 +14,7 @@ import { SimState } from './state.ts';
 /** The simulated account's key pair; the local stack signs with the same defaults. */
 export const DEFAULT_SIM_SECRET_ID = 'AKIDSIMULATOR0000000000000000000000000';
 export const DEFAULT_SIM_SECRET_KEY = 'simulator-secret-key-not-a-real-one';
-/** v1 POST bodies are limited to 1 MB (reference §1.1); the simulator applies it to every body. */
+/** v1 POST bodies are limited to 1 MB (docs/tencent.md, "Endpoints"); the simulator caps every body so. */
 const MAX_BODY_BYTES = 1024 * 1024;
 const V1_COMMON = new Set([
   'Action',
@@ -65,7 +65,7 @@ function tencentError(res: ServerResponse, requestId: string, code: string, mess
   send(res, 200, { Response: { Error: { Code: code, Message: message }, RequestId: requestId } });
 }
 
-/** Starts a Tencent CVM API 3.0 endpoint on loopback (DESIGN §6). */
+/** Starts a Tencent CVM API 3.0 endpoint on loopback (docs/simulator.md). */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;

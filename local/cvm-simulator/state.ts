@@ -16,7 +16,10 @@ export interface SimInstance {
   readyAt: number;
   /** Decided at creation: the instance ends LAUNCH_FAILED instead of RUNNING. */
   launchFails: boolean;
-  /** Describe calls do not see the instance before this (reference §9.4: a brief absence after create). */
+  /**
+   * Describe calls do not see the instance before this (docs/tencent.md, "DescribeInstances": a brief absence
+   * after create).
+   */
   visibleAt: number;
   terminatedAt?: number;
   privateIp: string;
@@ -42,7 +45,10 @@ export interface SimSettings {
 /** Everything the simulated account holds; one instance per simulator. */
 export class SimState {
   readonly instances = new Map<string, SimInstance>();
-  /** ClientToken → what the first successful RunInstances with it created (reference §6: our chosen semantics). */
+  /**
+   * ClientToken → what the first successful RunInstances with it created (docs/simulator.md, "ClientToken":
+   * our chosen semantics).
+   */
   readonly tokens = new Map<string, { fingerprint: string; instanceIds: string[] }>();
   private readonly ipCursor = new Map<string, number>();
   private publicCursor = 0;

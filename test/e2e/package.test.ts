@@ -17,7 +17,8 @@ let dir: string;
 let template: Template;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cvmp-package-'));
-  // Offline: osls needs no login and no AWS credentials to package (toolchain.md).
+  // Offline: osls needs no login and no AWS credentials to package (docs/architecture.md, "Packaging and
+  // deploying").
   await promisify(execFile)(process.execPath, [OSLS, 'package', '--stage', 'ci', '--package', dir], {
     cwd: ROOT,
     env: {

@@ -19,6 +19,15 @@ afterAll(() => h.close());
 
 const seconds = () => Math.floor(h.clock.now() / 1000);
 
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'accepted';
+  } catch (error) {
+    return (error as { code: string }).code;
+  }
+}
+
 describe.each(SIGN_METHODS)('authentication of %s requests', (signMethod) => {
   it('refuses a request signed with the wrong key as AuthFailure.SignatureFailure', async () => {
     const client = h.client({ signMethod, credentials: staticCredentials(SECRET_ID, 'wrong-secret-key') });
@@ -112,6 +121,11 @@ describe('hand-crafted TC3 requests', () => {
     expect(body.Response.Error?.Code).toBe('AuthFailure.SignatureFailure');
   });
 
+  it('refuses a TC3 credential scope naming another service', async () => {
+    const error = await codeOf(h.client({ service: 'cbs' }).call('DescribeInstances'));
+    expect(error).toBe('AuthFailure.SignatureFailure');
+  });
+
   it('refuses a request signed with the wrong key as AuthFailure.SignatureFailure', async () => {
     const { body } = await rawTc3(h.sim, { timestamp: seconds(), secretKey: 'not-the-simulator-key' });
     expect(body.Response.Error?.Code).toBe('AuthFailure.SignatureFailure');
@@ -127,6 +141,19 @@ describe('hand-crafted TC3 requests', () => {
     async (_what, authorization) => {
       const { body } = await rawTc3(h.sim, { timestamp: seconds(), authorization });
       expect(body.Response.Error?.Code).toBe('AuthFailure.InvalidAuthorization');
+    },
+  );
+
+  it.each(['garbage', 'TC3-HMAC-SHA1 Credential=x'])(
+    'answers Authorization "%s" with AuthFailure.InvalidAuthorization',
+    async (authorization) => {
+      const response = await fetch(`${h.sim.url}/`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json', 'x-tc-action': 'DescribeInstances' },
+        body: '{}',
+      });
+      const body = (await response.json()) as { Response: { Error: { Code: string } } };
+      expect(body.Response.Error.Code).toBe('AuthFailure.InvalidAuthorization');
     },
   );
 

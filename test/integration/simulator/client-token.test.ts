@@ -31,6 +31,15 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'accepted';
+  } catch (error) {
+    return (error as { code: string }).code;
+  }
+}
+
 describe('ClientToken', () => {
   it('answers the same token with the same parameters with the same InstanceIdSet', async () => {
     const first = await runInstances(client, { ...RICH, ClientToken: 'token-same' });
@@ -52,6 +61,14 @@ describe('ClientToken', () => {
       client.call('RunInstances', { ...RICH, InstanceCount: 3, ClientToken: 'token-mismatch' }),
     ).rejects.toMatchObject({ code: 'UnsupportedOperation.IdempotentParameterMismatch' });
     expect(await simInstances(h.sim)).toHaveLength(2);
+  });
+
+  it('refuses a ClientToken reused with InstanceName TRUE after true: case matters in strings', async () => {
+    await client.call('RunInstances', { ...BASE_RUN, InstanceName: 'TRUE', ClientToken: 'case-token' });
+    const code = await codeOf(
+      client.call('RunInstances', { ...BASE_RUN, InstanceName: 'true', ClientToken: 'case-token' }),
+    );
+    expect(code).toBe('UnsupportedOperation.IdempotentParameterMismatch');
   });
 
   it('treats a different member order as the same parameters', async () => {
@@ -122,6 +139,12 @@ describe('ClientToken', () => {
     await runInstances(client);
     await runInstances(client);
     expect(await simInstances(h.sim)).toHaveLength(2);
+  });
+
+  it('treats an empty ClientToken as none, so unrelated requests are not deduplicated', async () => {
+    const first = await runInstances(client, { ClientToken: '', InstanceName: 'a' });
+    const second = await runInstances(client, { ClientToken: '', InstanceName: 'b' });
+    expect(second).not.toEqual(first);
   });
 
   it('forgets tokens on /_sim/reset', async () => {

@@ -4,6 +4,8 @@ import {
   describeInstances,
   type Harness,
   type HarnessClient,
+  rawTc3,
+  rawV1,
   runInstances,
   startHarness,
 } from '../../helpers/simulator.ts';
@@ -73,6 +75,21 @@ describe('DescribeInstances paging', () => {
       code: 'InvalidInstanceId.Malformed',
     });
   });
+
+  it.each([
+    ['a v1 index gap', { 'InstanceIds.1': 'ins-abcdefgh' }, 'v1'],
+    ['a JSON null in the list', '{"InstanceIds":[null,"ins-abcdefgh"]}', 'tc3'],
+  ] as const)(
+    'refuses InstanceIds with %s instead of treating them as no filter',
+    async (_what, params, style) => {
+      const timestamp = Math.floor(h.clock.now() / 1000);
+      const { body } =
+        style === 'v1'
+          ? await rawV1(h.sim, { method: 'GET', params: params as Record<string, string>, timestamp })
+          : await rawTc3(h.sim, { payload: params as string, timestamp });
+      expect(body.Response.Error?.Code).toBe('InvalidParameter');
+    },
+  );
 
   it('refuses an unknown parameter as UnknownParameter', async () => {
     await expect(client.call('DescribeInstances', { Order: 'desc' })).rejects.toMatchObject({

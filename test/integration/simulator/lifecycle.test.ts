@@ -107,6 +107,25 @@ describe('public IP addresses', () => {
     expect(new Set(ips).size).toBe(5);
   });
 
+  it('gives every live instance its own public address, beyond 254 of them', async () => {
+    const { h, client } = await harness({ quota: 1000 });
+    const ids = [
+      ...(await runInstances(client, {
+        InstanceCount: 200,
+        InternetAccessible: { InternetMaxBandwidthOut: 1 },
+      })),
+      ...(await runInstances(client, {
+        InstanceCount: 100,
+        InternetAccessible: { InternetMaxBandwidthOut: 1 },
+      })),
+    ];
+    h.clock.advance(60_000);
+    const ips = await Promise.all(
+      ids.map(async (id) => (await describeOne(client, id))?.PublicIpAddresses?.[0]),
+    );
+    expect(new Set(ips).size).toBe(300);
+  });
+
   it('assigns no public IP to a RUNNING instance without bandwidth', async () => {
     const { h, client } = await harness({ bootMs: 2000 });
     const [id = ''] = await runInstances(client);

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../../local/cvm-simulator/index.ts';
 import { inCidr } from '../../../local/cvm-simulator/state.ts';
 import {
   BASE_RUN,
@@ -6,6 +7,7 @@ import {
   type Harness,
   type HarnessClient,
   runInstances,
+  SECRET_ID,
   simInstances,
   startHarness,
 } from '../../helpers/simulator.ts';
@@ -74,12 +76,39 @@ describe('RunInstances server-side rules', () => {
     ).toBe('accepted');
   });
 
+  it.each([
+    [
+      'InstanceMarketOptions',
+      {
+        InstanceChargeType: 'SPOTPAID',
+        InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { MaxPrice: '1.5' } },
+      },
+    ],
+    ['CpuTopology', { CpuTopology: { CoreCount: 2, ThreadPerCore: 2 } }],
+    ['SystemDisk.Encrypt', { SystemDisk: { DiskType: 'CLOUD_PREMIUM', DiskSize: 50, Encrypt: true } }],
+    [
+      'InternetServiceProvider',
+      { InternetAccessible: { InternetMaxBandwidthOut: 5, InternetServiceProvider: 'BGP' } },
+    ],
+    ['Metadata', { Metadata: { Items: [{ Key: 'team', Value: 'web' }] } }],
+    [
+      'CDHPAID with HostIds',
+      { InstanceChargeType: 'CDHPAID', Placement: { Zone: 'ap-guangzhou-3', HostIds: ['host-abcdefgh'] } },
+    ],
+  ])('accepts the current parameter %s', async (_name, extra) => {
+    expect(await refusal({ ...BASE_RUN, ...extra })).toBe('accepted');
+  });
+
   it('refuses a ClientToken of 65 characters as InvalidClientToken.TooLong', async () => {
     expect(await refusal({ ...BASE_RUN, ClientToken: 'x'.repeat(65) })).toBe('InvalidClientToken.TooLong');
   });
 
   it('accepts a ClientToken of 64 characters', async () => {
     expect(await refusal({ ...BASE_RUN, ClientToken: 'x'.repeat(64) })).toBe('accepted');
+  });
+
+  it('refuses a non-ASCII ClientToken', async () => {
+    expect(await refusal({ ...BASE_RUN, ClientToken: 'é'.repeat(10) })).toBe('InvalidParameterValue');
   });
 
   it('refuses PublicIpAssigned without bandwidth as InvalidParameterCombination', async () => {
@@ -138,6 +167,14 @@ describe('RunInstances server-side rules', () => {
       }),
     ).toBe('VpcIpIsUsed');
   });
+
+  it.each(['10.0.1.0', '10.0.1.1', '10.0.1.255'])(
+    'refuses the reserved subnet address %s as VpcIpIsUsed',
+    async (ip) => {
+      const code = await refusal({ ...BASE_RUN, VirtualPrivateCloud: { ...VPC, PrivateIpAddresses: [ip] } });
+      expect(code).toBe('VpcIpIsUsed');
+    },
+  );
 
   it('frees a private IP once its instance is terminated and gone', async () => {
     const [id] = await runInstances(client, {
@@ -235,6 +272,27 @@ describe('private IP addresses', () => {
       expect(created.InstanceIdSet).toHaveLength(13);
     } finally {
       await big.close();
+    }
+  });
+});
+
+describe('instance ids', () => {
+  it('still creates distinct instances when the injected random() never changes', async () => {
+    const sim = await startSimulator({
+      port: 0,
+      random: () => 0.5,
+      rateLimits: false,
+      credentials: { [SECRET_ID]: 'k' },
+    });
+    try {
+      sim.state.instances.clear();
+      const ids = new Set<string>();
+      for (let i = 0; i < 3; i++) ids.add(sim.state.newInstanceId());
+      // newInstanceId returns a free id without registering it; register to force the next one to differ.
+      for (const id of ids) sim.state.instances.set(id, { instanceId: id } as never);
+      expect(sim.state.newInstanceId()).not.toBe([...ids][0]);
+    } finally {
+      await sim.close();
     }
   });
 });

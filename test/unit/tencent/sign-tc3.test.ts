@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { signTc3, tc3Date, tc3SigningKey } from '../../../lib/tencent/sign-tc3.ts';
 import { sdkSign3 } from '../../helpers/tencent-sdk.ts';
 
-// Reference §3.2: the literal 86-byte body with backslash-u escapes, exactly as published.
+// docs/tencent.md, "Published test vectors": the literal 86-byte body with backslash-u escapes, as published.
 const PUBLISHED_BODY =
   '{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], "Name": "instance-name"}]}';
 const PUBLISHED = {

@@ -1,0 +1,105 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The boundaries docs/architecture.md draws, checked on the source itself: a boundary a test does not
+ * hold is a boundary the next change crosses.
+ */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function filesUnder(dir: string, extension = '.ts'): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(ROOT, dir))) {
+    const path = join(dir, name);
+    if (statSync(join(ROOT, path)).isDirectory()) out.push(...filesUnder(path, extension));
+    else if (name.endsWith(extension)) out.push(path);
+  }
+  return out;
+}
+
+const source = (file: string) => readFileSync(join(ROOT, file), 'utf8');
+const importsOf = (file: string) =>
+  [...source(file).matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1] ?? '');
+const resolved = (file: string, spec: string) => relative(ROOT, join(ROOT, file, '..', spec));
+const LIB = filesUnder('lib');
+
+describe('the job item is written only through the lifecycle', () => {
+  it('sends UpdateItem only from the store, the idempotency records and the ClientToken reservations', () => {
+    const updaters = LIB.filter((file) => /new UpdateCommand\(/.test(source(file)));
+    expect(updaters.sort()).toEqual([
+      'lib/jobs/client-tokens.ts',
+      'lib/jobs/idempotency.ts',
+      'lib/jobs/store.ts',
+    ]);
+  });
+
+  it('calls the store write engine (writeJob) only from the lifecycle table and the outbox', () => {
+    const writers = LIB.filter((file) => file !== 'lib/jobs/store.ts' && /\bwriteJob\(/.test(source(file)));
+    expect(writers.sort()).toEqual(['lib/jobs/lifecycle.ts', 'lib/jobs/outbox.ts']);
+  });
+
+  it('puts items at a job key only to create a job or settle its unknown write', () => {
+    const store = source('lib/jobs/store.ts');
+    expect([...store.matchAll(/new PutCommand\(/g)]).toHaveLength(2);
+    expect(LIB.filter((file) => file !== 'lib/jobs/store.ts' && /jobKey\(/.test(source(file)))).toEqual([]);
+  });
+});
+
+describe('dependencies point one way', () => {
+  it('reads the environment only in lib/config.ts', () => {
+    const readers = [...LIB, ...filesUnder('handlers')].filter((file) => /process\.env/.test(source(file)));
+    expect(readers).toEqual(['lib/config.ts']);
+  });
+
+  it('builds AWS and Tencent clients only in the composition root', () => {
+    const builders = [...LIB, ...filesUnder('handlers')].filter((file) =>
+      /new (DynamoDBClient|SQSClient|SecretsManagerClient)\(|createTencentClient\(/.test(source(file)),
+    );
+    expect(builders.sort()).toEqual(['lib/deps.ts', 'lib/tencent/client.ts'].sort());
+  });
+
+  it('keeps lib/tencent free of configuration and of the request model', () => {
+    for (const file of filesUnder('lib/tencent')) {
+      for (const spec of importsOf(file)) {
+        const target = resolved(file, spec);
+        expect(target, `${file} imports ${spec}`).not.toMatch(/^lib\/(config|run-instances|jobs|api|http)/);
+      }
+    }
+  });
+
+  it('keeps HTTP out of the job engine: lib/jobs imports nothing from lib/http or lib/api', () => {
+    for (const file of filesUnder('lib/jobs')) {
+      for (const spec of importsOf(file))
+        expect(resolved(file, spec), `${file} imports ${spec}`).not.toMatch(/^lib\/(http|api)\//);
+      expect(source(file), file).not.toMatch(/statusCode|HttpEvent|HttpResponse/);
+    }
+  });
+
+  it('defines the CVM API version once', () => {
+    const definitions = [...LIB, ...filesUnder('local')].filter((file) => /'2017-03-12'/.test(source(file)));
+    expect(definitions).toEqual(['lib/tencent/wire.ts']);
+  });
+});
+
+describe('the repository stands alone', () => {
+  const OUTSIDE =
+    /reference §|reference\/tencent|reliability-contracts|toolchain\.md|CONVENTIONS\.md|DESIGN\.md|DESIGN §|\.\.\/shared/;
+
+  it.each(['lib', 'handlers', 'local', 'bin', 'bench', 'test', 'docs'])(
+    'points at nothing outside the repository from %s/',
+    (dir) => {
+      const files = [...filesUnder(dir, '.ts'), ...filesUnder(dir, '.md'), ...filesUnder(dir, '.yml')];
+      const offenders = files.filter(
+        (file) => file !== 'test/unit/architecture.test.ts' && OUTSIDE.test(source(file)),
+      );
+      expect(offenders).toEqual([]);
+    },
+  );
+
+  it('points at nothing outside the repository from the README and serverless.yml', () => {
+    expect(source('README.md')).not.toMatch(OUTSIDE);
+    expect(source('serverless.yml')).not.toMatch(OUTSIDE);
+  });
+});
