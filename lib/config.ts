@@ -1,10 +1,17 @@
 import * as z from 'zod/mini';
 import { ConfigError } from './errors.ts';
 import { PROFILE_NAMES } from './run-instances/profiles.ts';
+import { ZONE_PATTERN } from './run-instances/regions.ts';
 import { DEFAULT_ENDPOINT, parseEndpoint } from './tencent/endpoint.ts';
 import { SIGN_METHODS } from './tencent/sign-methods.ts';
 
 const optionalText = () => z.optional(z.string().check(z.trim(), z.minLength(1)));
+
+const splitList = (text: string) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 /** `a, b ,c` → ['a', 'b', 'c']; an empty variable means "not set". */
 const commaList = () =>
@@ -39,7 +46,10 @@ const apiTokens = z.optional(
             .map((t) => t.trim())
             .filter(Boolean)
             .every((entry) => API_TOKEN_ENTRY.test(entry)),
-        { error: 'must be a comma-separated list of name:sha256hex' },
+        {
+          error:
+            'must be a comma-separated list of name:sha256hex (the hex SHA-256 of each token; `npm run token -- <name>` makes one)',
+        },
       ),
     ),
     z.transform((text): ApiToken[] =>
@@ -91,6 +101,21 @@ const environment = z.object({
   SUBMIT_QUEUE_URL: optionalText(),
   AUTH_MODE: z._default(z.enum(['iam', 'token']), 'iam'),
   API_TOKENS: apiTokens,
+  /** Keys the Idempotency-Key fingerprint, so the table holds nothing to test password guesses against. */
+  IDEMPOTENCY_SECRET: z.optional(
+    z.string().check(z.minLength(32, { error: 'must be at least 32 characters (a random secret)' })),
+  ),
+  /** Zones Tencent opened after the catalog was made (lib/run-instances/zones.ts), admitted without a release. */
+  EXTRA_ZONES: z.optional(
+    z.pipe(
+      z.string().check(
+        z.refine((text) => splitList(text).every((zone) => ZONE_PATTERN.test(zone)), {
+          error: 'must be a comma-separated list of zone ids such as ap-guangzhou-8',
+        }),
+      ),
+      z.transform(splitList),
+    ),
+  ),
   ALLOWED_ZONES: commaList(),
   ALLOWED_INSTANCE_TYPES: commaList(),
   MAX_INSTANCES_PER_JOB: positiveInteger(),
@@ -102,7 +127,8 @@ export type Config = z.output<typeof environment>;
 function describeIssue(issue: z.core.$ZodIssue): string {
   const name = issue.path.join('.');
   if (issue.code === 'invalid_value') return `${name} must be one of ${issue.values.join(', ')}`;
-  if (issue.code === 'custom' || issue.code === 'invalid_format') return `${name} ${issue.message}`;
+  if (issue.code === 'custom' || issue.code === 'invalid_format' || issue.code === 'too_small')
+    return `${name} ${issue.message}`;
   return `${name} is invalid`;
 }
 
@@ -121,6 +147,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (config.AUTH_MODE === 'token' && !config.API_TOKENS?.length)
     problems.push('AUTH_MODE=token needs API_TOKENS');
+  // One token, one caller: the same hash under two names would authenticate as whichever comes first.
+  const owners = new Map<string, string>();
+  for (const { name, sha256 } of config.API_TOKENS ?? []) {
+    const owner = owners.get(sha256);
+    if (owner !== undefined && owner !== name)
+      problems.push(
+        `API_TOKENS gives one token to two callers (${owner} and ${name}); give each caller its own`,
+      );
+    owners.set(sha256, owner ?? name);
+  }
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

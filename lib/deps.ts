@@ -23,12 +23,18 @@ import {
  */
 
 /**
- * Short socket budgets and two attempts per AWS call: a request makes at most six calls in a row (claim,
- * reserve, put, settle, send, complete), which stays near 25 s even when every one times out twice — the API
- * function's timeout (serverless.yml). A request cut short there is safe: its Idempotency-Key record names
- * its job, and an unsettled job write is settled by the retry.
+ * Short socket budgets and two attempts per AWS call. `throwOnRequestTimeout`: without it the SDK only warns
+ * when a request outlives `requestTimeout` and goes on waiting, so a hung connection would hold the request
+ * until the function's own timeout. With it, a call gives up within about 2 s a try; accepting a job makes a
+ * handful in a row (claim, reserve, put, settle, send, complete; the idempotency and ClientToken steps may
+ * repeat theirs), well inside the API function's 25 s (serverless.yml). A request cut short there is safe: its
+ * Idempotency-Key record names its job, and an unsettled job write is settled by the retry.
  */
-const AWS_REQUEST_HANDLER = { connectionTimeout: 500, requestTimeout: 1500 } as const;
+const AWS_REQUEST_HANDLER = {
+  connectionTimeout: 500,
+  requestTimeout: 1500,
+  throwOnRequestTimeout: true,
+} as const;
 const AWS_MAX_ATTEMPTS = 2;
 
 export function documentClient(
@@ -61,6 +67,8 @@ export function createApiDeps(config: Config = loadConfig(), overrides: Partial<
     now: systemClock,
     newId: randomUUID,
     profile: config.VALIDATION_PROFILE,
+    ...(config.EXTRA_ZONES ? { extraZones: config.EXTRA_ZONES } : {}),
+    ...(config.IDEMPOTENCY_SECRET ? { fingerprintSecret: config.IDEMPOTENCY_SECRET } : {}),
     policy: {
       ...(config.ALLOWED_ZONES ? { allowedZones: config.ALLOWED_ZONES } : {}),
       ...(config.ALLOWED_INSTANCE_TYPES ? { allowedInstanceTypes: config.ALLOWED_INSTANCE_TYPES } : {}),

@@ -42,6 +42,7 @@ export const REFUSAL_KINDS = [
   'unauthenticated',
   'denied',
   'not-found',
+  'method-not-allowed',
   'conflict',
   'mismatch',
   'too-large',
@@ -135,6 +136,21 @@ export class NotFoundError extends RequestError {
   }
 }
 
+/** The path exists, but not for this method; `allow` lists the methods it has. */
+export class MethodNotAllowedError extends RequestError {
+  readonly allow: readonly string[];
+  constructor(method: string, path: string, allow: readonly string[]) {
+    super({
+      kind: 'method-not-allowed',
+      problem: 'method-not-allowed',
+      title: 'Method not allowed',
+      code: 'UnsupportedProtocol',
+      detail: `${path} does not accept ${method}; use ${allow.join(' or ')}`,
+    });
+    this.allow = allow;
+  }
+}
+
 /** The first request with this Idempotency-Key is still being processed. */
 export class IdempotencyInProgressError extends RequestError {
   constructor() {
@@ -193,13 +209,15 @@ export class PayloadTooLargeError extends RequestError {
 
 /** Neither JSON nor the flattened form. */
 export class UnsupportedMediaTypeError extends RequestError {
-  constructor(contentType: string | undefined) {
+  constructor(contentType: string | undefined, detail?: string) {
     super({
       kind: 'unsupported-media-type',
       problem: 'unsupported-media-type',
       title: 'Unsupported media type',
       code: 'UnsupportedMediaType',
-      detail: `Send application/json or application/x-www-form-urlencoded (got ${contentType ?? 'no content type'})`,
+      detail:
+        detail ??
+        `Send application/json or application/x-www-form-urlencoded (got ${contentType ?? 'no content type'})`,
     });
   }
 }
@@ -370,6 +388,7 @@ const AWS_THROTTLING = new Set([
   'TransactionInProgressException',
 ]);
 
+/** The AWS SDK's view of an error it threw after trying to send (every such error carries `$metadata`). */
 function awsShape(error: unknown): AwsErrorShape | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const shape = error as AwsErrorShape;
@@ -392,11 +411,15 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /**
- * Whether a failed AWS write may still have been applied: anything but a 4xx answer (validation, throttling,
- * missing table, denied, a failed condition) may have been — a timeout or a dropped connection after
- * sending, or a 5xx.
+ * Whether a failed AWS write may still have been applied. Not when the service answered 4xx (validation,
+ * throttling, missing table, denied, a failed condition), when the connection was refused, or when the SDK
+ * failed before sending (no `$metadata`: an item it could not marshal); a timeout or a dropped connection
+ * after sending, or a 5xx, may have been.
  */
 export function mayHaveBeenApplied(error: unknown): boolean {
-  const status = awsShape(error)?.$metadata?.httpStatusCode;
-  return !(status !== undefined && status >= 400 && status < 500);
+  const aws = awsShape(error);
+  if (!aws) return false;
+  const status = aws.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 400 && status < 500) return false;
+  return (error as { code?: unknown }).code !== 'ECONNREFUSED';
 }

@@ -3,6 +3,8 @@
  * (Powertools' logger would do; this one is a few lines, costs nothing at cold start, and is easy to capture
  * in tests.)
  */
+import { ProvisionerError } from './errors.ts';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -21,23 +23,32 @@ export interface Logger {
 /** How many causes of an error are followed (a cause chain can be circular). */
 const MAX_CAUSES = 5;
 
+/** What every error keeps in a log line, whatever else it carries. */
+const ERROR_BASICS = new Set(['name', 'message', 'stack', 'cause']);
+
 /**
- * An error as a log field: name, message, stable code, retryability, stack and the chain of causes. Only
- * these members are kept, so whatever else an error carries (a request, credentials) never reaches a line.
+ * An error as a log field: name, message, code, stack and the chain of causes; for this project's own errors
+ * also the facts they carry (Tencent's RequestId and error class, the states of a lost race, an HTTP
+ * status), redacted like any other field; for an AWS SDK error its status and request id. Nothing else an
+ * error of another origin carries (a request, credentials) reaches a line.
  */
 function errorForLog(error: Error, depth: number): Record<string, unknown> {
-  const { code, retryable, $metadata } = error as {
+  const { code, $metadata } = error as {
     code?: unknown;
-    retryable?: unknown;
-    $metadata?: { httpStatusCode?: unknown };
+    $metadata?: { httpStatusCode?: unknown; requestId?: unknown };
   };
+  const own =
+    error instanceof ProvisionerError
+      ? Object.fromEntries(Object.entries(error).filter(([key]) => !ERROR_BASICS.has(key)))
+      : {};
   const cause: unknown = error.cause;
   return {
     name: error.name,
     message: error.message,
     ...(code === undefined ? {} : { code }),
-    ...(typeof retryable === 'boolean' ? { retryable } : {}),
+    ...(redactForLog(own, depth + 1) as Record<string, unknown>),
     ...($metadata?.httpStatusCode === undefined ? {} : { httpStatus: $metadata.httpStatusCode }),
+    ...($metadata?.requestId === undefined ? {} : { awsRequestId: $metadata.requestId }),
     ...(error.stack ? { stack: error.stack } : {}),
     ...(cause === undefined
       ? {}

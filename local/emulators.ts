@@ -15,6 +15,8 @@ export const LOCAL_AWS = {
 export interface Emulators {
   dynamodbEndpoint: string;
   sqsEndpoint: string;
+  /** Takes DynamoDB away (an outage: connections are refused) while SQS stays up. */
+  stopDynamodb(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -37,14 +39,21 @@ export async function startEmulators(
     dynamo.listen(options.dynamodbPort ?? 0, '127.0.0.1', resolve);
   });
   const sqs = await startFauxqs({ port: options.sqsPort ?? 0, host: '127.0.0.1', logger: false });
+  let dynamoOpen = true;
+  const stopDynamodb = async () => {
+    if (!dynamoOpen) return;
+    dynamoOpen = false;
+    dynamo.closeAllConnections?.();
+    await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+  };
   return {
     dynamodbEndpoint: `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`,
     // fauxqs's queue URLs name a host that does not resolve here: always address it by this endpoint.
     sqsEndpoint: `http://127.0.0.1:${sqs.port}`,
+    stopDynamodb,
     stop: async () => {
       await sqs.stop();
-      dynamo.closeAllConnections?.();
-      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      await stopDynamodb();
     },
   };
 }

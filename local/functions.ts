@@ -154,7 +154,9 @@ export interface ResolveContext {
 const VARIABLE = /\$\{([^}]+)\}/g;
 
 function resolveVariable(expression: string, context: ResolveContext, where: string): string {
-  const [source = '', fallback] = expression.split(/,\s*/, 2);
+  const comma = expression.indexOf(',');
+  const source = (comma === -1 ? expression : expression.slice(0, comma)).trim();
+  const fallback = comma === -1 ? undefined : expression.slice(comma + 1).trim();
   const unquote = (text: string) => text.replace(/^(['"])(.*)\1$/, '$2');
   if (source === 'self:service') return context.service;
   if (source === 'sls:stage') return context.stage;

@@ -4,17 +4,17 @@ import { header } from '../http/types.ts';
 import { acceptJob } from '../jobs/accept.ts';
 import { splitControlFields } from '../jobs/control-fields.ts';
 import { parseIdempotencyKey } from '../jobs/idempotency.ts';
-import { acceptedSnapshot, type Job, toJobView } from '../jobs/model.ts';
+import type { JobView } from '../jobs/model.ts';
 import type { ApiDeps } from './deps.ts';
 
 /** How long a caller should wait before looking at a new job: instances take tens of seconds to boot. */
 export const RETRY_AFTER_SECONDS = 5;
 
 /**
- * The 202 of an accepted job: the job as it was accepted, so a replay with the same Idempotency-Key answers
- * exactly what the first request did (docs/http-api.md).
+ * The 202 of an accepted job, showing it as it was accepted (acceptJob's view), so a replay with the same
+ * Idempotency-Key answers exactly what the first request did (docs/http-api.md).
  */
-export function acceptedResponse(job: Job): HttpResponse {
+export function acceptedResponse(job: JobView): HttpResponse {
   return {
     statusCode: 202,
     headers: {
@@ -23,7 +23,7 @@ export function acceptedResponse(job: Job): HttpResponse {
       location: `/v1/jobs/${job.jobId}`,
       'retry-after': String(RETRY_AFTER_SECONDS),
     },
-    body: JSON.stringify(toJobView(job, acceptedSnapshot(job))),
+    body: JSON.stringify(job),
   };
 }
 
@@ -35,11 +35,11 @@ export async function postRunInstances(
 ): Promise<HttpResponse> {
   const { request, control } = splitControlFields(parseRequestBody(event, deps.profile));
   const key = header(event, 'idempotency-key');
-  const { job } = await acceptJob(deps, {
+  const { view } = await acceptJob(deps, {
     caller,
     request,
     control,
     ...(key === undefined ? {} : { idempotencyKey: parseIdempotencyKey(key) }),
   });
-  return acceptedResponse(job);
+  return acceptedResponse(view);
 }

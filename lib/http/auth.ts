@@ -5,8 +5,13 @@ import { type HttpEvent, header } from './types.ts';
 
 export type AuthSettings = { mode: 'iam' } | { mode: 'token'; tokens: readonly ApiToken[] };
 
-/** The auth scheme is case-insensitive (RFC 9110 §11.1); the token is a token68. */
-const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]{16,512})$/i;
+/**
+ * The auth scheme is case-insensitive (RFC 9110 §11.1); the token is a token68 of any length up to 512. No
+ * minimum: how strong a token is, is the choice of whoever made it (README: `npm run token`), and a minimum
+ * here would only make some configured tokens unusable.
+ */
+const AUTHORIZATION = /^(\S+)(?: +(.*))?$/;
+const TOKEN68 = /^[A-Za-z0-9._~+/=-]{1,512}$/;
 
 const ASSUMED_ROLE = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/;
 
@@ -38,15 +43,22 @@ export function authenticate(event: HttpEvent, settings: AuthSettings): string {
     return caller;
   }
   const challenge = 'Bearer realm="cvm-provisioner"';
-  const match = BEARER.exec(header(event, 'authorization') ?? '');
-  if (!match?.[1]) throw new UnauthenticatedError('Send Authorization: Bearer <token>', challenge);
-  const presented = createHash('sha256').update(match[1]).digest();
+  const refuse = (detail: string) => new UnauthenticatedError(detail, challenge);
+  const value = header(event, 'authorization');
+  if (value === undefined || value.trim() === '')
+    throw refuse('Send Authorization: Bearer <token> (a token whose SHA-256 is in API_TOKENS)');
+  const [, scheme = '', token = ''] = AUTHORIZATION.exec(value.trim()) ?? [];
+  if (scheme.toLowerCase() !== 'bearer')
+    throw refuse(`Authorization uses the ${scheme.slice(0, 20)} scheme; send Authorization: Bearer <token>`);
+  if (!TOKEN68.test(token))
+    throw refuse('The bearer token is malformed: 1-512 letters, digits and -._~+/= with no spaces');
+  const presented = createHash('sha256').update(token).digest();
   let caller: string | undefined;
   // Compare against every entry, so the time taken does not tell which (if any) matched.
-  for (const token of settings.tokens) {
-    if (timingSafeEqual(presented, Buffer.from(token.sha256, 'hex')) && caller === undefined)
-      caller = token.name;
+  for (const entry of settings.tokens) {
+    if (timingSafeEqual(presented, Buffer.from(entry.sha256, 'hex')) && caller === undefined)
+      caller = entry.name;
   }
-  if (caller === undefined) throw new UnauthenticatedError('The bearer token is not valid', challenge);
+  if (caller === undefined) throw refuse('The bearer token is not one of the configured tokens (API_TOKENS)');
   return caller;
 }

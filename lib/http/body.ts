@@ -28,25 +28,70 @@ function bodyViolation(message: string): InvalidRequestError {
   );
 }
 
+/** Whether a body looks like JSON (a client that forgot, or mislabelled, its content type). */
+const looksLikeJson = (text: string) => /^\s*[{[]/.test(text);
+
+/**
+ * The body's text: strict UTF-8, for every content type, before any parsing. A base64 body is decoded and
+ * checked byte by byte. A text body reaches us already decoded by API Gateway, which turns bytes that are not
+ * UTF-8 into U+FFFD: such a body is refused too rather than accepted with replacement characters.
+ */
+function bodyText(event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): string {
+  const bytes = bodyBytes(event);
+  if (bytes.length === 0) throw bodyViolation('is empty');
+  if (!event.isBase64Encoded) {
+    const text = event.body ?? '';
+    if (text.includes('\uFFFD') || !text.isWellFormed()) throw bodyViolation('is not UTF-8');
+    return text;
+  }
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw bodyViolation('is not UTF-8');
+  }
+}
+
+/** The media type and charset of a Content-Type header; only UTF-8 text is accepted (415 otherwise). */
+function mediaTypeOf(contentType: string | undefined): string | undefined {
+  if (contentType === undefined) return undefined;
+  const [type = '', ...parameters] = contentType.split(';');
+  for (const parameter of parameters) {
+    const [name = '', value = ''] = parameter.split('=');
+    const charset = value
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
+    if (name.trim().toLowerCase() === 'charset' && charset !== 'utf-8' && charset !== 'utf8') {
+      throw new UnsupportedMediaTypeError(
+        contentType,
+        `Send the body as UTF-8 (charset=utf-8 or none); ${charset || 'an empty charset'} is not accepted`,
+      );
+    }
+  }
+  return type.trim().toLowerCase();
+}
+
 /**
  * Parses a RunInstances body: JSON, or the flattened form of Tencent's examples. The result is the nested
  * API 3.0 shape (control fields included), not yet validated.
  */
 export function parseRequestBody(event: HttpEvent, profile: ProfileName): Record<string, unknown> {
   const contentType = header(event, 'content-type');
-  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
+  const mediaType = mediaTypeOf(contentType);
   if (mediaType !== 'application/json' && mediaType !== 'application/x-www-form-urlencoded') {
-    throw new UnsupportedMediaTypeError(contentType);
+    const hint =
+      event.body !== undefined && !event.isBase64Encoded && looksLikeJson(event.body)
+        ? 'The body looks like JSON: send it with Content-Type: application/json'
+        : undefined;
+    throw new UnsupportedMediaTypeError(contentType, hint);
   }
-  const bytes = bodyBytes(event);
-  if (bytes.length === 0) throw bodyViolation('is empty');
-  let text: string;
-  try {
-    text = UTF8.decode(bytes);
-  } catch {
-    throw bodyViolation('is not UTF-8');
-  }
+  const text = bodyText(event);
   if (mediaType === 'application/x-www-form-urlencoded') {
+    if (looksLikeJson(text)) {
+      throw bodyViolation(
+        'looks like JSON but was sent as a form (curl --data sends application/x-www-form-urlencoded): send Content-Type: application/json',
+      );
+    }
     const decoded = decodeFlattened(text, schemaFor(profile));
     if (!decoded.ok) throw new InvalidRequestError(decoded.errors);
     return decoded.value;

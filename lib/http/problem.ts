@@ -1,4 +1,4 @@
-import { type RefusalKind, RequestError, UnauthenticatedError } from '../errors.ts';
+import { MethodNotAllowedError, type RefusalKind, RequestError, UnauthenticatedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { HttpResponse } from './types.ts';
 
@@ -11,6 +11,7 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalKind, number>> = {
   unauthenticated: 401,
   denied: 403,
   'not-found': 404,
+  'method-not-allowed': 405,
   conflict: 409,
   'too-large': 413,
   'unsupported-media-type': 415,
@@ -22,6 +23,7 @@ function refusalHeaders(error: RequestError): Record<string, string> {
   const headers: Record<string, string> = {};
   if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
   if (error instanceof UnauthenticatedError && error.challenge) headers['www-authenticate'] = error.challenge;
+  if (error instanceof MethodNotAllowedError) headers.allow = error.allow.join(', ');
   return headers;
 }
 
@@ -35,10 +37,20 @@ export function problemResponse(
 ): HttpResponse {
   if (error instanceof RequestError) {
     const status = REFUSAL_STATUS[error.kind];
-    // A 5xx refusal (the job store is down) is the operator's concern too: log it with its cause.
+    // A 5xx refusal (the job store is down) is the operator's concern: log it with its cause. Every other
+    // refusal is logged too, by code and the parameters at fault (never their values), so an operator can
+    // see what callers get wrong.
     if (status >= 500) {
       context.logger.error('dependency failure', {
         error,
+        requestId: context.requestId,
+        instance: context.instance,
+      });
+    } else {
+      context.logger.info('request refused', {
+        status,
+        code: error.code,
+        params: [...new Set(error.violations.map((violation) => violation.param))],
         requestId: context.requestId,
         instance: context.instance,
       });

@@ -1,16 +1,23 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { isoTime } from '../clock.ts';
 import {
   InvalidRequestError,
+  isRetryable,
   JobExistsError,
   mayHaveBeenApplied,
   PolicyDeniedError,
+  ProvisionerError,
   RequestError,
   ServiceUnavailableError,
 } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { enqueueSubmit, type QueueDeps } from '../queue/producer.ts';
-import { type ProfileName, type RunInstancesRequest, validateRunInstances } from '../run-instances/index.ts';
+import {
+  type ProfileName,
+  type RunInstancesRequest,
+  redactRequest,
+  validateRunInstances,
+} from '../run-instances/index.ts';
 import { releaseClientToken, reserveClientToken } from './client-tokens.ts';
 import { type ControlFields, checkControlFields } from './control-fields.ts';
 import {
@@ -18,9 +25,18 @@ import {
   beginIdempotentRequest,
   completeIdempotentRequest,
   type IdempotencyStart,
+  IN_PROGRESS_LEASE_SECONDS,
   idempotencyRecordKey,
 } from './idempotency.ts';
-import { type Job, newJob } from './model.ts';
+import {
+  acceptedSnapshot,
+  DERIVED_CLIENT_TOKEN_PREFIX,
+  isReservedClientToken,
+  type Job,
+  type JobView,
+  newJob,
+  toJobView,
+} from './model.ts';
 import { checkPolicy, type Policy } from './policy.ts';
 import { createJob, getJob, type StoreDeps, settleJobWrite } from './store.ts';
 
@@ -33,6 +49,10 @@ export interface AcceptDeps extends StoreDeps, QueueDeps {
   newId: () => string;
   profile: ProfileName;
   policy: Policy;
+  /** Keys the Idempotency-Key fingerprint (IDEMPOTENCY_SECRET); see requestFingerprint. */
+  fingerprintSecret?: string;
+  /** Zones to admit beyond the catalog (EXTRA_ZONES). */
+  extraZones?: readonly string[];
 }
 
 export interface AcceptInput {
@@ -50,6 +70,8 @@ export interface Accepted {
   job: Job;
   /** True when the key named an earlier request, whose job this is: nothing new was created. */
   replayed: boolean;
+  /** The job as it was accepted (password redacted): the first answer, given again on every replay. */
+  view: JobView;
 }
 
 function canonical(value: unknown): unknown {
@@ -66,21 +88,38 @@ function canonical(value: unknown): unknown {
 
 /**
  * The Idempotency-Key fingerprint of an accepted request: same request, same fingerprint, whether it came as
- * JSON or as the flattened form (both are validated and normalized first).
+ * JSON or as the flattened form (both are validated and normalized first). Stored in the table, so it must
+ * not let anyone who reads the table test password guesses: with a per-deployment secret it is an HMAC over
+ * the whole request; without one the password is left out (a changed password under a reused key then
+ * answers for the first job instead of 422).
  */
 export function requestFingerprint(
   request: RunInstancesRequest,
   region: string,
   control: ControlFields,
+  secret?: string,
 ): string {
-  return createHash('sha256')
-    .update(JSON.stringify(canonical({ request, region, ...control })))
-    .digest('hex');
+  const text = JSON.stringify(
+    canonical({ request: secret ? request : redactRequest(request), region, ...control }),
+  );
+  return secret
+    ? createHmac('sha256', secret).update(text).digest('hex')
+    : createHash('sha256').update(text).digest('hex');
 }
 
-/** A refusal for a store that failed before anything was written. */
-function storeDown(what: string, cause: unknown): ServiceUnavailableError {
-  return new ServiceUnavailableError(`${what}; nothing was accepted`, STORE_DOWN_RETRY_AFTER_SECONDS, cause);
+/**
+ * The error for a store that failed before anything was written: "come back shortly" when retrying can help
+ * (throttling, 5xx, a timeout), else an internal error (a missing table, a bug: retrying the same request
+ * cannot help, and the operator must act), which the caller sees as a generic 500 and the log keeps whole.
+ */
+function storeDown(what: string, cause: unknown): ProvisionerError {
+  if (isRetryable(cause))
+    return new ServiceUnavailableError(
+      `${what}; nothing was accepted`,
+      STORE_DOWN_RETRY_AFTER_SECONDS,
+      cause,
+    );
+  return new ProvisionerError('JobStoreFailed', `${what}; nothing was accepted`, { cause });
 }
 
 /**
@@ -145,8 +184,20 @@ async function complete(deps: AcceptDeps, recordKey: string | undefined, jobId: 
  */
 export async function acceptJob(deps: AcceptDeps, input: AcceptInput): Promise<Accepted> {
   const { control, errors } = checkControlFields(input.control ?? {});
-  const validation = validateRunInstances(input.request, { profile: deps.profile, now: deps.now() });
+  const validation = validateRunInstances(input.request, {
+    profile: deps.profile,
+    now: deps.now(),
+    ...(deps.extraZones ? { extraZones: deps.extraZones } : {}),
+  });
   const violations = [...(validation.ok ? [] : validation.errors), ...errors];
+  const token = validation.ok ? validation.request.ClientToken : undefined;
+  if (token !== undefined && isReservedClientToken(token)) {
+    violations.push({
+      param: 'ClientToken',
+      code: 'InvalidClientToken.Reserved',
+      message: `must not start with ${DERIVED_CLIENT_TOKEN_PREFIX}: this service derives such tokens from job ids; choose another, or send none`,
+    });
+  }
   if (!validation.ok || violations.length) throw new InvalidRequestError(violations);
   const denied = checkPolicy(validation.request, deps.policy);
   if (denied.length) throw new PolicyDeniedError(denied);
@@ -168,14 +219,14 @@ export async function acceptJob(deps: AcceptDeps, input: AcceptInput): Promise<A
       start = await beginIdempotentRequest(
         deps,
         idempotencyRecordKey(input.caller, input.idempotencyKey),
-        requestFingerprint(validation.request, validation.region, control),
+        requestFingerprint(validation.request, validation.region, control, deps.fingerprintSecret),
         job.jobId,
       );
     } catch (error) {
       if (error instanceof RequestError) throw error; // in progress, or another payload
       throw storeDown('The idempotency record could not be read or written', error);
     }
-    if (start.kind === 'replay') return { job: await existingJob(deps, start.jobId), replayed: true };
+    if (start.kind === 'replay') return accepted(await existingJob(deps, start.jobId), true);
     if (start.kind === 'recover') return recoverJob(deps, start.recordKey, start.jobId);
     recordKey = start.recordKey;
   }
@@ -217,17 +268,27 @@ export async function acceptJob(deps: AcceptDeps, input: AcceptInput): Promise<A
     throw storeDown('The job could not be stored', cause);
   }
   if (outcome === 'unknown') {
-    // Keep the key and the token naming this job: a retry with the same key settles it and answers for it.
+    // The job may be stored: send its message anyway (a message for a job that does not exist is acknowledged
+    // and dropped by the submitter), keep the key and the token naming it, and tell the caller how to find
+    // out: a retry with the same key after the key's lease settles the write and answers for the job.
+    await enqueue(deps, job);
     throw new ServiceUnavailableError(
-      'The job store did not confirm the write; retry the same request with the same Idempotency-Key',
-      STORE_DOWN_RETRY_AFTER_SECONDS,
+      recordKey
+        ? `The job store did not confirm the write of job ${job.jobId}; retry the same request with the same Idempotency-Key`
+        : `The job store did not confirm the write of job ${job.jobId}; look it up before sending the request again, or send it with an Idempotency-Key`,
+      recordKey ? IN_PROGRESS_LEASE_SECONDS : STORE_DOWN_RETRY_AFTER_SECONDS,
       cause,
     );
   }
   await enqueue(deps, job);
   deps.logger.info('job accepted', { jobId: job.jobId, caller: input.caller, region: job.region });
   await complete(deps, recordKey, job.jobId);
-  return { job, replayed: false };
+  return accepted(job, false);
+}
+
+/** The answer for a job: the job, and the view of it as it was accepted (what every replay shows again). */
+function accepted(job: Job, replayed: boolean): Accepted {
+  return { job, replayed, view: toJobView(job, acceptedSnapshot(job)) };
 }
 
 /** The job an idempotency record names; the store must be readable and the job there. */
@@ -254,5 +315,5 @@ async function recoverJob(deps: AcceptDeps, recordKey: string, jobId: string): P
   if (job.status === 'QUEUED') await enqueue(deps, job);
   deps.logger.info('recovered the job of an unfinished request with the same Idempotency-Key', { jobId });
   await complete(deps, recordKey, jobId);
-  return { job, replayed: true };
+  return accepted(job, true);
 }

@@ -1,4 +1,5 @@
 import type { ParamError } from '../errors.ts';
+import { RESERVED_NAMES } from '../run-instances/index.ts';
 
 /**
  * Fields of our own that ride along with the RunInstances parameters and never reach Tencent
@@ -58,7 +59,10 @@ function checkMetadata(value: unknown, errors: ParamError[]): Record<string, str
   const metadata: Record<string, string> = {};
   for (const [key, item] of entries) {
     const param = `metadata.${key}`;
-    if (!METADATA_KEY.test(key) || key.length > METADATA_LIMITS.maxKeyLength) {
+    if (RESERVED_NAMES.has(key)) {
+      // The same rule as for the names of a form body (lib/run-instances/form.ts).
+      errors.push({ param, code: 'InvalidParameter', message: `uses the reserved name "${key}"` });
+    } else if (!METADATA_KEY.test(key) || key.length > METADATA_LIMITS.maxKeyLength) {
       errors.push({
         param,
         code: 'InvalidParameterValue',

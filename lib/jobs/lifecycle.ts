@@ -1,5 +1,6 @@
 import { isoTime } from '../clock.ts';
-import { ClaimHeldError, IllegalTransitionError } from '../errors.ts';
+import { ClaimHeldError, IllegalTransitionError, JobConflictError } from '../errors.ts';
+import { REDACTED } from '../run-instances/index.ts';
 import type { EventType, Job, JobError, JobInstance, JobSnapshot, JobStatus } from './model.ts';
 import { newEvent, type OutboxDeps, outboxWrite } from './outbox.ts';
 import { type ItemPath, writeJob } from './store.ts';
@@ -17,6 +18,10 @@ export interface Transition {
   stamps: readonly Stamp[];
   /** Attributes removed from the item, where the job holds them. */
   removes: readonly ItemPath[];
+  /** Secrets overwritten in the item with the redaction marker, where the job holds them. */
+  redacts?: readonly ItemPath[];
+  /** A move that stays in its status but restarts the job's wait in it (the pending index's `pendingSince`). */
+  restartsWait?: true;
   /** Counts a submission attempt. */
   countsAttempt?: true;
   /** Also from SUBMITTING when the claim there has run out (a delivery that died mid-attempt). */
@@ -45,14 +50,23 @@ export const TRANSITIONS = {
     emits: null,
   },
   /** The sweep sent a QUEUED job's message again (its first one was lost). */
-  requeue: { from: ['QUEUED'], to: 'QUEUED', sets: [], stamps: [], removes: [], emits: null },
+  requeue: {
+    from: ['QUEUED'],
+    to: 'QUEUED',
+    sets: [],
+    stamps: [],
+    removes: [],
+    restartsWait: true,
+    emits: null,
+  },
   /** Tencent created the instances: their ids and its RequestId are recorded; the password leaves the item. */
   submit: {
     from: ['SUBMITTING'],
     to: 'SUBMITTED',
     sets: ['instances', 'submitRequestId'],
     stamps: ['submittedAt'],
-    removes: [PASSWORD, CLAIM],
+    removes: [CLAIM],
+    redacts: [PASSWORD],
     emits: 'job.submitted',
   },
   /** A permanent Tencent error, exhausted retries, or every instance failed to launch. */
@@ -61,7 +75,8 @@ export const TRANSITIONS = {
     to: 'FAILED',
     sets: ['error', 'instances'],
     stamps: ['completedAt'],
-    removes: [PASSWORD, CLAIM],
+    removes: [CLAIM],
+    redacts: [PASSWORD],
     emits: 'job.failed',
   },
   /** The poller saw the instances' states or addresses change. */
@@ -104,7 +119,8 @@ export const TRANSITION_NAMES = Object.keys(TRANSITIONS) as TransitionName[];
 
 /** What an operation supplies: exactly the fields its row sets. */
 export type TransitionChanges<N extends TransitionName> = {
-  [F in (typeof TRANSITIONS)[N]['sets'][number]]: Job[F];
+  // A claim always has an end: a null one could never be taken over.
+  [F in (typeof TRANSITIONS)[N]['sets'][number]]: F extends 'claimExpiresAt' ? string : Job[F];
 };
 
 /** Whether any row moves a job from `from` to `to`. */
@@ -112,13 +128,14 @@ export function canTransition(from: JobStatus, to: JobStatus): boolean {
   return Object.values(TRANSITIONS).some((row: Transition) => row.to === to && row.from.includes(from));
 }
 
-function holds(job: Job, path: ItemPath): boolean {
+/** The value at a path of the job, or undefined. */
+function valueAt(job: Job, path: ItemPath): unknown {
   let node: unknown = job;
   for (const part of path) {
-    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, part)) return false;
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, part)) return undefined;
     node = (node as Record<string, unknown>)[part];
   }
-  return node !== undefined && node !== null;
+  return node ?? undefined;
 }
 
 /**
@@ -137,12 +154,15 @@ export async function applyTransition<N extends TransitionName>(
   if (!row.from.includes(job.status)) throw new IllegalTransitionError(name, job.status);
   const now = isoTime(deps.now);
   let condition: { expression: string; values: Record<string, unknown> } | undefined;
-  if (row.takesOverExpiredClaim && job.status === row.to) {
+  const takesOver = row.takesOverExpiredClaim === true && job.status === row.to;
+  if (takesOver) {
     if (job.claimExpiresAt !== null && job.claimExpiresAt > now)
       throw new ClaimHeldError(job.jobId, job.claimExpiresAt);
+    // Defence in depth beside the version: the stored claim itself must have run out (or be none).
     condition = {
-      expression: 'attribute_not_exists(claimExpiresAt) OR claimExpiresAt <= :now',
-      values: { ':now': now },
+      expression:
+        'attribute_not_exists(claimExpiresAt) OR attribute_type(claimExpiresAt, :nullType) OR claimExpiresAt <= :now',
+      values: { ':now': now, ':nullType': 'NULL' },
     };
   }
   const set: Array<readonly [ItemPath, unknown]> = [
@@ -152,6 +172,8 @@ export async function applyTransition<N extends TransitionName>(
   const supplied = changes as Record<string, unknown>;
   for (const field of row.sets) set.push([[field], supplied[field] ?? null]);
   for (const stamp of row.stamps) set.push([[stamp], now]);
+  for (const path of row.redacts ?? [])
+    if (valueAt(job, path) !== undefined && valueAt(job, path) !== REDACTED) set.push([path, REDACTED]);
   const attempts = row.countsAttempt ? job.attempts + 1 : job.attempts;
   if (row.countsAttempt) set.push([['attempts'], attempts]);
   const snapshot: JobSnapshot = {
@@ -164,11 +186,19 @@ export async function applyTransition<N extends TransitionName>(
     completedAt: row.stamps.includes('completedAt') ? now : job.completedAt,
   };
   const outbox = row.emits ? outboxWrite(job, newEvent(deps, job, row.emits, snapshot)) : [];
-  return writeJob(deps, job, {
-    set: [...set, ...outbox],
-    remove: row.removes.filter((path) => holds(job, path)),
-    ...(condition ? { condition } : {}),
-  });
+  try {
+    return await writeJob(deps, job, {
+      set: [...set, ...outbox],
+      remove: row.removes.filter((path) => valueAt(job, path) !== undefined),
+      ...(row.restartsWait ? { restartWait: true } : {}),
+      ...(condition ? { condition } : {}),
+    });
+  } catch (error) {
+    // Status and version were as read: only the stored claim can have refused the takeover.
+    if (takesOver && error instanceof JobConflictError && error.current?.version === job.version)
+      throw new ClaimHeldError(job.jobId, job.claimExpiresAt ?? 'an unknown time');
+    throw error;
+  }
 }
 
 /** How long a submission attempt holds its claim, unless the submitter says otherwise. */

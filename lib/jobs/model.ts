@@ -166,9 +166,20 @@ export function acceptedSnapshot(job: Job): JobSnapshot {
   };
 }
 
+/**
+ * Derived ClientTokens start with this, and callers' tokens may not (docs/job-lifecycle.md, "ClientToken"):
+ * the two kinds live in separate namespaces, so no caller can name another job's derived token.
+ */
+export const DERIVED_CLIENT_TOKEN_PREFIX = 'cvmp-';
+
 /** The ClientToken of a job: the caller's, else one derived from the job id (fixed at creation, ≤ 64 ASCII). */
 export function clientTokenFor(jobId: string, request: RunInstancesRequest): string {
-  return request.ClientToken ?? `cvmp-${jobId}`;
+  return request.ClientToken ?? `${DERIVED_CLIENT_TOKEN_PREFIX}${jobId}`;
+}
+
+/** Whether a caller's ClientToken falls in the derived tokens' namespace (compared without case, to be safe). */
+export function isReservedClientToken(token: string): boolean {
+  return token.toLowerCase().startsWith(DERIVED_CLIENT_TOKEN_PREFIX);
 }
 
 /** A new QUEUED job. The request keeps the caller's ClientToken or gets the derived one. */

@@ -1,4 +1,5 @@
 import { isoTime } from '../clock.ts';
+import { ProvisionerError } from '../errors.ts';
 import type { Delivery, EventType, Job, JobEvent, JobSnapshot } from './model.ts';
 import { type ItemPath, type StoreDeps, writeJob } from './store.ts';
 import { NOTIFY_PENDING } from './table.ts';
@@ -75,10 +76,11 @@ export async function recordDeliveries(
   const events = new Map(Object.entries(job.events));
   for (const [id, targets] of Object.entries(updates)) {
     const event = events.get(id);
-    if (!event) throw new Error(`job ${job.jobId} has no event ${id}`);
+    if (!event) throw new ProvisionerError('UnknownEvent', `job ${job.jobId} has no event ${id}`);
     const deliveries = { ...event.deliveries };
     for (const [target, delivery] of Object.entries(targets)) {
-      if (!Object.hasOwn(event.deliveries, target)) throw new Error(`event ${id} has no target ${target}`);
+      if (!Object.hasOwn(event.deliveries, target))
+        throw new ProvisionerError('UnknownTarget', `event ${id} has no target ${target}`);
       deliveries[target] = delivery;
       set.push([['events', id, 'deliveries', target], delivery]);
     }

@@ -21,7 +21,7 @@ export function checkPolicy(request: RunInstancesRequest, policy: Policy): Param
     errors.push({
       param: 'Placement.Zone',
       code: 'UnauthorizedOperation.ZoneNotAllowed',
-      message: `is not allowed by ALLOWED_ZONES (${policy.allowedZones.join(', ')})`,
+      message: `${zone === undefined ? 'must be given: ALLOWED_ZONES is set' : `${zone} is not allowed by ALLOWED_ZONES`} (${policy.allowedZones.join(', ')})`,
     });
   }
   if (policy.allowedInstanceTypes) {

@@ -7,9 +7,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type Clock, isoTime } from '../clock.ts';
-import { JobConflictError, JobExistsError } from '../errors.ts';
+import { JobConflictError, JobExistsError, ProvisionerError } from '../errors.ts';
 import { applied } from './conditional.ts';
-import { type Job, type JobStatus, TERMINAL_STATUSES } from './model.ts';
+import { FIXED_FIELDS, type Job, type JobStatus, TERMINAL_STATUSES } from './model.ts';
 import { jobKey, NOTIFY_INDEX, NOTIFY_PENDING, PENDING_INDEX } from './table.ts';
 
 export interface StoreDeps {
@@ -90,10 +90,21 @@ export async function getJob(deps: StoreDeps, jobId: string): Promise<Job | unde
 /** A document path inside the job item (`['request', 'LoginSettings', 'Password']`). */
 export type ItemPath = readonly string[];
 
+/** The one path under a fixed field a write may touch: the password, overwritten by its redaction. */
+const PASSWORD_PATH = 'request.LoginSettings.Password';
+
+/** Refuses a write to a field fixed at creation (FIXED_FIELDS): no operation may change one. */
+function assertChangeable(path: ItemPath): void {
+  if ((FIXED_FIELDS as readonly string[]).includes(path[0] ?? '') && path.join('.') !== PASSWORD_PATH)
+    throw new ProvisionerError('FixedField', `${path.join('.')} is fixed at creation and cannot be written`);
+}
+
 /** One conditional write to a job item: what to set, what to remove, and any condition beyond its version. */
 export interface JobWrite {
   set: ReadonlyArray<readonly [ItemPath, unknown]>;
   remove?: readonly ItemPath[];
+  /** The job stays in its status but its wait there starts again (`pendingSince` = this write's time). */
+  restartWait?: boolean;
   /** Extra condition, ANDed with "the job is still in the status and version it was read at". */
   condition?: { expression: string; values: Record<string, unknown> };
 }
@@ -105,6 +116,8 @@ export interface JobWrite {
  * The store's own index keys follow the status written (lib/jobs/table.ts).
  */
 export async function writeJob(deps: StoreDeps, job: Job, write: JobWrite): Promise<Job> {
+  for (const [path] of write.set) assertChangeable(path);
+  for (const path of write.remove ?? []) assertChangeable(path);
   const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
   const values: Record<string, unknown> = {
     ':expectedStatus': job.status,
@@ -130,20 +143,17 @@ export async function writeJob(deps: StoreDeps, job: Job, write: JobWrite): Prom
     sets.push(`${pathOf(path)} = :v${i}`);
   });
   const removes = (write.remove ?? []).map(pathOf);
-  // The pending index holds only non-terminal jobs, keyed by their status and when they last entered it.
+  // The pending index holds only non-terminal jobs, keyed by their status and when they entered it.
   const status = write.set.find(([path]) => path.length === 1 && path[0] === 'status')?.[1] as
     | JobStatus
     | undefined;
-  if (status !== undefined) {
-    if (TERMINAL_STATUSES.has(status)) removes.push(pathOf(['pendingStatus']), pathOf(['pendingSince']));
-    else {
-      values[':pendingStatus'] = status;
-      values[':pendingSince'] = write.set.find(([path]) => path[0] === 'updatedAt')?.[1] ?? isoTime(deps.now);
-      sets.push(
-        `${pathOf(['pendingStatus'])} = :pendingStatus`,
-        `${pathOf(['pendingSince'])} = :pendingSince`,
-      );
-    }
+  if (status !== undefined && TERMINAL_STATUSES.has(status)) {
+    removes.push(pathOf(['pendingStatus']), pathOf(['pendingSince']));
+  } else if (status !== undefined && (status !== job.status || write.restartWait)) {
+    values[':pendingStatus'] = status;
+    values[':pendingSince'] =
+      write.set.find(([path]) => path.length === 1 && path[0] === 'updatedAt')?.[1] ?? isoTime(deps.now);
+    sets.push(`${pathOf(['pendingStatus'])} = :pendingStatus`, `${pathOf(['pendingSince'])} = :pendingSince`);
   }
   let condition = '#status = :expectedStatus AND #version = :expectedVersion';
   if (write.condition) {
@@ -162,7 +172,8 @@ export async function writeJob(deps: StoreDeps, job: Job, write: JobWrite): Prom
         ReturnValues: 'ALL_NEW',
       }),
     );
-    if (!Attributes) throw new Error(`UpdateItem on job ${job.jobId} returned no attributes`);
+    if (!Attributes)
+      throw new ProvisionerError('NoAttributes', `UpdateItem on job ${job.jobId} returned no attributes`);
     return fromItem(Attributes);
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -179,32 +190,21 @@ export async function writeJob(deps: StoreDeps, job: Job, write: JobWrite): Prom
   }
 }
 
-/**
- * Jobs in `status` that entered it before `before`, from the sparse pending index (a Query, never a Scan),
- * oldest first, following LastEvaluatedKey up to `limit` jobs. Index reads are eventually consistent: a job
- * may already have moved on, which its next conditional write finds out.
- */
-export async function listPendingJobs(
+/** Reads jobs from a sparse index with one key condition, following LastEvaluatedKey up to `limit` jobs. */
+async function queryJobs(
   deps: StoreDeps,
-  status: Exclude<JobStatus, 'SUCCEEDED' | 'PARTIALLY_FAILED' | 'FAILED' | 'TIMED_OUT'>,
-  options: { before?: string; limit?: number } = {},
+  query: { index: string; condition: string; values: Record<string, unknown> },
+  limit: number,
 ): Promise<Job[]> {
-  const limit = options.limit ?? 100;
   const found: Job[] = [];
   let startKey: Record<string, unknown> | undefined;
   while (found.length < limit) {
     const page = await deps.ddb.send(
       new QueryCommand({
         TableName: deps.tableName,
-        IndexName: PENDING_INDEX,
-        KeyConditionExpression:
-          options.before === undefined
-            ? 'pendingStatus = :status'
-            : 'pendingStatus = :status AND pendingSince < :before',
-        ExpressionAttributeValues: {
-          ':status': status,
-          ...(options.before === undefined ? {} : { ':before': options.before }),
-        },
+        IndexName: query.index,
+        KeyConditionExpression: query.condition,
+        ExpressionAttributeValues: query.values,
         Limit: Math.min(100, limit - found.length),
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),
@@ -217,31 +217,46 @@ export async function listPendingJobs(
 }
 
 /**
+ * Jobs in `status` that entered it before `before`, from the sparse pending index (a Query, never a Scan),
+ * oldest first, up to `limit` jobs. Index reads are eventually consistent: a job may already have moved on,
+ * which its next conditional write finds out.
+ */
+export function listPendingJobs(
+  deps: StoreDeps,
+  status: Exclude<JobStatus, 'SUCCEEDED' | 'PARTIALLY_FAILED' | 'FAILED' | 'TIMED_OUT'>,
+  options: { before?: string; limit?: number } = {},
+): Promise<Job[]> {
+  const before = options.before;
+  return queryJobs(
+    deps,
+    {
+      index: PENDING_INDEX,
+      condition:
+        before === undefined
+          ? 'pendingStatus = :status'
+          : 'pendingStatus = :status AND pendingSince < :before',
+      values: { ':status': status, ...(before === undefined ? {} : { ':before': before }) },
+    },
+    options.limit ?? 100,
+  );
+}
+
+/**
  * Jobs with an event whose next delivery attempt is due by `dueBy`, earliest first, from the sparse
  * due-events index (docs/job-lifecycle.md, "Outbox"), up to `limit` jobs.
  */
-export async function listJobsWithEventsDue(
+export function listJobsWithEventsDue(
   deps: StoreDeps,
   dueBy: string,
   options: { limit?: number } = {},
 ): Promise<Job[]> {
-  const limit = options.limit ?? 100;
-  const found: Job[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  while (found.length < limit) {
-    const page = await deps.ddb.send(
-      new QueryCommand({
-        TableName: deps.tableName,
-        IndexName: NOTIFY_INDEX,
-        KeyConditionExpression: 'notifyPending = :pending AND notifyAt <= :dueBy',
-        ExpressionAttributeValues: { ':pending': NOTIFY_PENDING, ':dueBy': dueBy },
-        Limit: Math.min(100, limit - found.length),
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
-    for (const item of page.Items ?? []) found.push(fromItem(item));
-    startKey = page.LastEvaluatedKey;
-    if (!startKey) break;
-  }
-  return found;
+  return queryJobs(
+    deps,
+    {
+      index: NOTIFY_INDEX,
+      condition: 'notifyPending = :pending AND notifyAt <= :dueBy',
+      values: { ':pending': NOTIFY_PENDING, ':dueBy': dueBy },
+    },
+    options.limit ?? 100,
+  );
 }

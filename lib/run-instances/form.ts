@@ -14,8 +14,11 @@ export const FORM_LIMITS = {
   maxIndex: 999,
 } as const;
 
-/** Segments that would reach Object.prototype if a naive decoder assigned them. */
-const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * Names that would reach Object.prototype if a naive decoder assigned them, and that the AWS SDK's marshaller
+ * misreads: refused as member names wherever a caller names one (form keys, metadata keys).
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 const INDEX = /^(?:0|[1-9]\d*)$/;
 const INTEGER = /^-?(?:0|[1-9]\d*)$/;
 const BOOLEANS: Readonly<Record<string, boolean>> = { TRUE: true, true: true, FALSE: false, false: false };
@@ -57,7 +60,7 @@ function insert(root: Node & { kind: 'object' }, key: string, value: string): Vi
     const segment = segments[i] as string;
     const last = i === segments.length - 1;
     if (segment === '') return fail(key, 'has an empty segment');
-    if (FORBIDDEN_SEGMENTS.has(segment)) return fail(key, `uses the reserved name "${segment}"`);
+    if (RESERVED_NAMES.has(segment)) return fail(key, `uses the reserved name "${segment}"`);
     const isIndex = isDigits(segment);
     if (isIndex && !INDEX.test(segment)) return fail(key, `has the index "${segment}" with a leading zero`);
     if (isIndex && Number(segment) > FORM_LIMITS.maxIndex)
@@ -128,6 +131,57 @@ function materialise(
   return out;
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+const ENCODER = new TextEncoder();
+const HEX = /^[0-9A-Fa-f]{2}$/;
+
+/**
+ * `application/x-www-form-urlencoded` decoding of one name or value (WHATWG URL: `+` is a space, `%XX` a
+ * byte, a `%` not followed by two hex digits stays as it is), except that the bytes must be UTF-8:
+ * undefined where URLSearchParams would silently put U+FFFD.
+ */
+export function decodeFormComponent(text: string): string | undefined {
+  if (!text.includes('%')) return text.includes('+') ? text.replaceAll('+', ' ') : text;
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (ch === '%' && HEX.test(text.slice(i + 1, i + 3))) {
+      bytes.push(Number.parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (ch === '+') bytes.push(0x20);
+    else {
+      const code = text.codePointAt(i) ?? 0;
+      const char = String.fromCodePoint(code);
+      for (const byte of ENCODER.encode(char)) bytes.push(byte);
+      i += char.length - 1;
+    }
+  }
+  try {
+    return STRICT_UTF8.decode(Uint8Array.from(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `name=value` pairs of a form body, strictly decoded; a component that is not UTF-8 is a violation. */
+function formPairs(text: string, errors: Violation[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  if (text === '') return pairs;
+  for (const part of text.split('&')) {
+    if (part === '') continue;
+    const at = part.indexOf('=');
+    const rawName = at === -1 ? part : part.slice(0, at);
+    const name = decodeFormComponent(rawName);
+    const value = decodeFormComponent(at === -1 ? '' : part.slice(at + 1));
+    if (name === undefined) {
+      errors.push(fail('(body)', 'percent-encodes a parameter name in bytes that are not UTF-8'));
+    } else if (value === undefined) {
+      errors.push(fail(name, 'percent-encodes its value in bytes that are not UTF-8'));
+    } else pairs.push([name, value]);
+  }
+  return pairs;
+}
+
 /**
  * Parses a flattened form body (`a.b=1&c.0=x`) into the nested Tencent API 3.0 shape, coercing integers and
  * booleans (`TRUE`/`FALSE`/`true`/`false`) where the schema expects them. Never touches Object.prototype.
@@ -143,7 +197,7 @@ export function decodeFlattened(body: string | URLSearchParams, schema?: SchemaN
   }
   const root: Node & { kind: 'object' } = { kind: 'object', members: new Map() };
   const errors: Violation[] = [];
-  for (const [key, value] of new URLSearchParams(text)) {
+  for (const [key, value] of formPairs(text, errors)) {
     if (key === '') {
       errors.push(fail('(body)', 'has a parameter without a name'));
       continue;

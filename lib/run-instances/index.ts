@@ -1,5 +1,5 @@
 export { CODES, type TencentCode, type Violation } from './codes.ts';
-export { decodeFlattened, FORM_LIMITS } from './form.ts';
+export { decodeFlattened, FORM_LIMITS, RESERVED_NAMES } from './form.ts';
 export { getProfile, LIMITS, PROFILE_NAMES, type ProfileName, type ValidationProfile } from './profiles.ts';
 export { REDACTED, redactRequest } from './redact.ts';
 export { KNOWN_REGIONS, regionFromZone } from './regions.ts';

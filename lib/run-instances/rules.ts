@@ -157,7 +157,11 @@ const dataDisks: Rule = ({ request, profile }) => {
   const out: Violation[] = [];
   const local = disks.filter((d) => LOCAL_DISK.test(str(d.DiskType) ?? '')).length;
   const cloud = disks.length - local;
-  if (local > profile.dataDisks.local) {
+  // A kind's limit that is no smaller than the total adds nothing to the schema's "at most N" (seed-2017 allows
+  // one disk of either kind): one mistake is reported once.
+  const { total } = profile.dataDisks;
+  const tells = (limit: number) => disks.length <= total || limit < total;
+  if (tells(profile.dataDisks.local) && local > profile.dataDisks.local) {
     out.push(
       violation(
         'DataDisks',
@@ -166,7 +170,7 @@ const dataDisks: Rule = ({ request, profile }) => {
       ),
     );
   }
-  if (cloud > profile.dataDisks.cloud) {
+  if (tells(profile.dataDisks.cloud) && cloud > profile.dataDisks.cloud) {
     out.push(
       violation(
         'DataDisks',

@@ -82,22 +82,28 @@ function passwordClasses(
   return letters + Number(digit) + Number(special);
 }
 
+/** A password is checked rule by rule, so a refusal says which rule it broke (never the password itself). */
 function passwordSchema(p: ValidationProfile) {
   const { min, max, minClasses, classes } = p.password;
   const kinds =
     classes === 'letters-digits-special'
       ? 'letters, digits, special characters'
-      : 'lower-case, upper-case, digits, special characters';
-  const message = `must be ${min}-${max} characters from letters, digits and ${PASSWORD_SPECIALS}, using at least ${minClasses} of: ${kinds}`;
+      : 'lower-case letters, upper-case letters, digits, special characters';
   return z.string().check(
     rule<string>(
-      (v) => {
-        if (v.length < min || v.length > max) return false;
-        const count = passwordClasses(v, classes);
-        return count !== undefined && count >= minClasses;
-      },
+      (v) => v.length >= min && v.length <= max,
       CODES.password,
-      message,
+      `must be ${min}-${max} characters long`,
+    ),
+    rule<string>(
+      (v) => passwordClasses(v, classes) !== undefined,
+      CODES.password,
+      `may hold only letters, digits and the special characters ${PASSWORD_SPECIALS}`,
+    ),
+    rule<string>(
+      (v) => (passwordClasses(v, classes) ?? minClasses) >= minClasses,
+      CODES.password,
+      `must mix at least ${minClasses} of: ${kinds}`,
     ),
   );
 }

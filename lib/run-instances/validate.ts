@@ -7,6 +7,7 @@ import { KNOWN_REGIONS, regionFromZone } from './regions.ts';
 import { CROSS_FIELD_RULES } from './rules.ts';
 import { childSchema, memberNames, type RunInstancesRequest, type SchemaNode, schemaFor } from './schema.ts';
 import { suggestName } from './suggest.ts';
+import { isKnownZone, zoneHint } from './zones.ts';
 
 /**
  * Tencent common parameters a caller may send beside the business ones (docs/tencent.md, "Common
@@ -23,6 +24,8 @@ export interface ValidateOptions {
   profile: ProfileName;
   /** For ActionTimer's "more than 5 minutes ahead": epoch milliseconds, the current time by default. */
   now?: number;
+  /** Zones to admit beyond the catalog (EXTRA_ZONES). */
+  extraZones?: readonly string[];
 }
 
 const DEFAULT_CODES: Readonly<Record<string, TencentCode>> = {
@@ -65,21 +68,39 @@ const dotted = (path: ReadonlyArray<PropertyKey>) => path.map(String).join('.');
 const normalised = (path: ReadonlyArray<PropertyKey>) =>
   path.map((k) => (typeof k === 'number' ? 'N' : String(k))).join('.');
 
+/** The longest caller text a message quotes; the rest is elided. */
+const MAX_QUOTED = 64;
+
+/**
+ * A caller's value as a message shows it: a primitive quoted (and cut short), anything else by its kind only.
+ * Never recursive, so no depth of nesting can make a message expensive, and nothing nested is echoed.
+ */
+export function shown(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') {
+    const cut = value.length > MAX_QUOTED ? `${value.slice(0, MAX_QUOTED)}…` : value;
+    return JSON.stringify(cut);
+  }
+  return String(value);
+}
+
 function describe(issue: z.core.$ZodIssue, value: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
       return value === undefined ? 'is required' : `must be ${EXPECTED[issue.expected] ?? issue.expected}`;
     case 'invalid_value':
-      return `must be one of ${issue.values.map(String).join(', ')} (got ${JSON.stringify(value)})`;
+      return `must be one of ${issue.values.map(String).join(', ')} (got ${shown(value)})`;
     case 'too_big':
       if (issue.origin === 'array')
         return `accepts at most ${issue.maximum} item${issue.maximum === 1 ? '' : 's'}`;
       if (issue.origin === 'string') return `must be at most ${issue.maximum} characters`;
-      return `must be at most ${issue.maximum} (got ${JSON.stringify(value)})`;
+      return `must be at most ${issue.maximum} (got ${shown(value)})`;
     case 'too_small':
       if (issue.origin === 'array') return 'must not be empty';
       if (issue.origin === 'string') return 'must not be empty';
-      return `must be at least ${issue.minimum} (got ${JSON.stringify(value)})`;
+      return `must be at least ${issue.minimum} (got ${shown(value)})`;
     case 'invalid_format':
       return 'has an invalid format';
     default:
@@ -142,14 +163,14 @@ function commonParameterViolations(
     out.push({
       param: 'Action',
       code: CODES.invalidAction,
-      message: `must be ${API_ACTION} (got ${JSON.stringify(input.Action)})`,
+      message: `must be ${API_ACTION} (got ${shown(input.Action)})`,
     });
   }
   if (input.Version !== undefined && input.Version !== CVM_API_VERSION) {
     out.push({
       param: 'Version',
       code: CODES.noSuchVersion,
-      message: `must be ${CVM_API_VERSION} (got ${JSON.stringify(input.Version)})`,
+      message: `must be ${CVM_API_VERSION} (got ${shown(input.Version)})`,
     });
   }
   if (input.Region !== undefined) {
@@ -159,7 +180,7 @@ function commonParameterViolations(
       out.push({
         param: 'Region',
         code: CODES.invalidValue,
-        message: `${input.Region} is not a known CVM region`,
+        message: `${shown(input.Region)} is not a known CVM region`,
       });
     } else if (zoneRegion !== undefined && zoneRegion !== input.Region) {
       out.push({
@@ -205,11 +226,16 @@ export function validateRunInstances(input: unknown, options: ValidateOptions): 
 
   const zone = valueAt(business, ['Placement', 'Zone']);
   let region = typeof zone === 'string' ? regionFromZone(zone) : undefined;
-  if (region !== undefined && !KNOWN_REGIONS.has(region)) {
+  if (typeof zone === 'string' && region !== undefined && !isKnownZone(zone, options.extraZones)) {
+    const known = KNOWN_REGIONS.has(region) || options.extraZones?.some((z) => regionFromZone(z) === region);
     errors.push({
       param: 'Placement.Zone',
       code: CODES.zoneMismatchRegion,
-      message: `${zone} is not in a known CVM region`,
+      message: `${shown(zone)} is not ${known ? `a zone of ${region}` : 'a CVM zone'}; ${zoneHint(
+        zone,
+        known ? region : undefined,
+        options.extraZones,
+      )}`,
     });
     region = undefined;
   }

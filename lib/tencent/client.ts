@@ -11,7 +11,6 @@ import { signV1, type V1Method } from './sign-v1.ts';
 import { CVM_API_VERSION, encodeForm, flattenParams, withoutNulls } from './wire.ts';
 
 export { SIGN_METHODS, type SignMethod } from './sign-methods.ts';
-export { CVM_API_VERSION } from './wire.ts';
 /** A call's own deadline when the caller gives none; Lambda callers pass their remaining time instead. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 

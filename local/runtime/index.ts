@@ -57,60 +57,70 @@ export function functionEnvironment(
 }
 
 export function startRuntime(options: RuntimeOptions): Runtime {
+  // Every function's environment first: a mistake in one stops the start before anything runs.
+  const environments = new Map(
+    options.functions.map((spec) => [spec.name, functionEnvironment(spec, options)]),
+  );
   const functions = new Map<string, LocalFunction>();
   const routes: Route[] = [];
   const sqsSources = new Map<string, SqsSourceRunner>();
   const schedules = new Map<string, ScheduleRunner>();
   const consumedQueues = new Set<string>();
-  for (const spec of options.functions) {
-    const name = `${options.service}-${options.stage}-${spec.name}`;
-    const fn = createLocalFunction({
-      name,
-      file: spec.file,
-      exportName: spec.exportName,
-      timeoutSeconds: spec.timeoutSeconds,
-      memorySize: spec.memorySize,
-      env: { ...functionEnvironment(spec, options), AWS_LAMBDA_FUNCTION_NAME: name },
-      logSink: options.logSink,
-      root: options.root ?? PROJECT_ROOT,
-    });
-    functions.set(spec.name, fn);
-    spec.events.forEach((event, i) => {
-      if (event.kind === 'httpApi') {
-        routes.push({ routeKey: event.routeKey, invoke: (httpEvent: HttpEvent) => fn.invoke(httpEvent) });
-      } else if (event.kind === 'sqs') {
-        const queueUrl = options.queueUrls[event.queue];
-        const queueArn = options.resolve.arns[event.queue];
-        if (!queueUrl || !queueArn) throw new Error(`${spec.name}: no local queue ${event.queue}`);
-        consumedQueues.add(event.queue);
-        sqsSources.set(
-          `${spec.name}:${event.queue}`,
-          startSqsSource({ fn, source: event, sqs: options.sqs, queueUrl, queueArn, logger: options.logger }),
-        );
-      } else {
-        schedules.set(
-          `${spec.name}:${i}`,
-          startScheduleSource({
-            fn,
-            ruleName: `${name}-schedule-${i}`,
-            intervalMs: options.pollIntervalMs,
-            reservedConcurrency: spec.reservedConcurrency,
-            logger: options.logger,
-          }),
-        );
-      }
-    });
-  }
-  return {
-    functions,
-    routes,
-    sqsSources,
-    schedules,
-    consumedQueues,
-    stop: async () => {
-      await Promise.all([...schedules.values()].map((runner) => runner.stop()));
-      await Promise.all([...sqsSources.values()].map((runner) => runner.stop()));
-      await Promise.all([...functions.values()].map((fn) => fn.stop()));
-    },
+  const stop = async () => {
+    await Promise.all([...schedules.values()].map((runner) => runner.stop()));
+    await Promise.all([...sqsSources.values()].map((runner) => runner.stop()));
+    await Promise.all([...functions.values()].map((fn) => fn.stop()));
   };
+  try {
+    for (const spec of options.functions) {
+      const name = `${options.service}-${options.stage}-${spec.name}`;
+      const fn = createLocalFunction({
+        name,
+        file: spec.file,
+        exportName: spec.exportName,
+        timeoutSeconds: spec.timeoutSeconds,
+        memorySize: spec.memorySize,
+        env: { ...environments.get(spec.name), AWS_LAMBDA_FUNCTION_NAME: name },
+        logSink: options.logSink,
+        root: options.root ?? PROJECT_ROOT,
+      });
+      functions.set(spec.name, fn);
+      spec.events.forEach((event, i) => {
+        if (event.kind === 'httpApi') {
+          routes.push({ routeKey: event.routeKey, invoke: (httpEvent: HttpEvent) => fn.invoke(httpEvent) });
+        } else if (event.kind === 'sqs') {
+          const queueUrl = options.queueUrls[event.queue];
+          const queueArn = options.resolve.arns[event.queue];
+          if (!queueUrl || !queueArn) throw new Error(`${spec.name}: no local queue ${event.queue}`);
+          consumedQueues.add(event.queue);
+          sqsSources.set(
+            `${spec.name}:${event.queue}`,
+            startSqsSource({
+              fn,
+              source: event,
+              sqs: options.sqs,
+              queueUrl,
+              queueArn,
+              logger: options.logger,
+            }),
+          );
+        } else {
+          schedules.set(
+            `${spec.name}:${i}`,
+            startScheduleSource({
+              fn,
+              ruleName: `${name}-schedule-${i}`,
+              intervalMs: options.pollIntervalMs,
+              reservedConcurrency: spec.reservedConcurrency,
+              logger: options.logger,
+            }),
+          );
+        }
+      });
+    }
+  } catch (error) {
+    void stop();
+    throw error;
+  }
+  return { functions, routes, sqsSources, schedules, consumedQueues, stop };
 }

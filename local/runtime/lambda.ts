@@ -152,7 +152,22 @@ export function createLocalFunction(options: LocalFunctionOptions): LocalFunctio
       await target.ready.catch(() => undefined);
       if (!target.ended) {
         const message: InvokeMessage = { type: 'invoke', id, event, deadline, requestId: randomUUID() };
-        target.worker.postMessage(message);
+        try {
+          target.worker.postMessage(message);
+        } catch (error) {
+          // An event the thread cannot be handed (not structured-cloneable) fails this invocation alone.
+          const pending = target.pending.get(id);
+          target.pending.delete(id);
+          if (pending) {
+            clearTimeout(pending.timer);
+            pending.reject(
+              new InvocationError(options.name, 'handler', {
+                name: 'Runtime.InvalidEvent',
+                message: String(error),
+              }),
+            );
+          }
+        }
       }
       return result;
     },

@@ -6,8 +6,9 @@ import type { LocalFunction } from './lambda.ts';
 /**
  * An EventBridge schedule on the local stack: invokes the function with a "Scheduled Event" every
  * `intervalMs` (POLL_INTERVAL_MS) instead of its rate. Like EventBridge, a tick does not wait for the last
- * run; like Lambda with reserved concurrency, a tick that finds the function at that limit is dropped
- * (serverless.yml keeps async retries at 0 for the poller, so a throttled tick is not retried).
+ * run. A tick that finds the function at its reserved concurrency is dropped: Lambda would throttle it and
+ * retry the asynchronous event until its maximum event age (docs/aws.md, "EventBridge"); locally the next
+ * tick comes within the interval anyway.
  */
 export interface ScheduleRunner {
   readonly ticks: number;
@@ -25,7 +26,7 @@ export function startScheduleSource(options: {
   const runs = new Set<Promise<unknown>>();
   let ticks = 0;
   const tick = () => {
-    if (options.reservedConcurrency !== undefined && runs.size >= options.reservedConcurrency) {
+    if (options.reservedConcurrency !== undefined && fn.inFlight >= options.reservedConcurrency) {
       logger.debug('schedule tick dropped: the function is at its reserved concurrency', {
         function: fn.name,
       });

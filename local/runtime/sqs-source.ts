@@ -42,7 +42,20 @@ function toRecord(message: Message, queueArn: string): SQSRecord {
       SenderId: attributes.SenderId ?? '000000000000',
       ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
     },
-    messageAttributes: {},
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        {
+          dataType: value.DataType ?? 'String',
+          ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }),
+          ...(value.BinaryValue === undefined
+            ? {}
+            : { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }),
+          stringListValues: [],
+          binaryListValues: [],
+        },
+      ]),
+    ),
     md5OfBody: message.MD5OfBody ?? '',
     eventSource: 'aws:sqs',
     eventSourceARN: queueArn,
@@ -111,12 +124,47 @@ export function startSqsSource(options: {
         .slice(i, i + MAX_MESSAGES_PER_RECEIVE)
         .map((record, j) => ({ Id: String(j), ReceiptHandle: record.receiptHandle }));
       try {
-        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+        const { Failed = [] } = await sqs.send(
+          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
+        );
+        if (Failed.length) {
+          logger.warn('some processed records could not be deleted; they will be delivered again', {
+            failed: Failed.map((entry) => entry.Code),
+          });
+        }
       } catch (error) {
         // As on Lambda: an undeleted record is delivered again; the function must be idempotent.
         logger.warn('could not delete processed records; they will be delivered again', { error });
       }
     }
+  };
+
+  const receive = (max: number, waitSeconds: number) =>
+    sqs
+      .send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: Math.min(max, MAX_MESSAGES_PER_RECEIVE),
+          WaitTimeSeconds: waitSeconds,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+        { abortSignal: abort.signal },
+      )
+      .then((received) => received.Messages ?? []);
+
+  /**
+   * One batch: a long poll, then, for a batch size above SQS's 10 per receive, more receives without waiting
+   * until the batch is full or the queue has nothing more to give (no batching window is modelled).
+   */
+  const receiveBatch = async (): Promise<Message[]> => {
+    const batch = await receive(source.batchSize, WAIT_TIME_SECONDS);
+    while (batch.length > 0 && batch.length < source.batchSize && !abort.signal.aborted) {
+      const more = await receive(source.batchSize - batch.length, 0);
+      if (more.length === 0) break;
+      batch.push(...more);
+    }
+    return batch;
   };
 
   const loop = async () => {
@@ -127,17 +175,7 @@ export function startSqsSource(options: {
       }
       let messages: Message[];
       try {
-        const received = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: Math.min(source.batchSize, MAX_MESSAGES_PER_RECEIVE),
-            WaitTimeSeconds: WAIT_TIME_SECONDS,
-            MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
-          }),
-          { abortSignal: abort.signal },
-        );
-        messages = received.Messages ?? [];
+        messages = await receiveBatch();
       } catch (error) {
         if (abort.signal.aborted) return;
         logger.warn('could not receive from the queue; retrying', { queueUrl, error });

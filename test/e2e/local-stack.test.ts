@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestFingerprint } from '../../lib/jobs/accept.ts';
@@ -216,8 +215,8 @@ describe('when a dependency fails', () => {
     expect((Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}').jobId)).toEqual([jobId]);
   });
 
-  it('answers 503 with Retry-After when the job store is down, and 500 (generic) for a failed read', async () => {
-    await broken.clients.dynamodb.send(new DeleteTableCommand({ TableName: broken.tableName }));
+  it('answers 503 with Retry-After when the job store is unreachable, and 500 (generic) for a failed read', async () => {
+    await broken.emulators.stopDynamodb();
     const post503 = await send('/v1/run-instances', seed(1, 'json'));
     expect(post503.status).toBe(503);
     expect(post503.headers.get('retry-after')).not.toBeNull();

@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   DeleteCommand,
@@ -87,3 +87,37 @@ export function mockedApi(overrides: Partial<ApiDeps> = {}): MockedApi {
   const deps = apiDeps({ ddb: ddbClient, sqs: sqsClient, logger: logs.logger, now: clock.now, ...overrides });
   return { deps, ddb, sqs, logs, clock, items };
 }
+
+/**
+ * Errors as the AWS SDK throws them (each with its `$metadata`, as the real ones carry): what a test makes a
+ * mocked or sabotaged call fail with.
+ */
+export const awsErrors = {
+  /** The service is down or overloaded (a 5xx): may have been applied, worth retrying. */
+  outage: (message = 'Service Unavailable') =>
+    Object.assign(new Error(message), {
+      name: 'ServiceUnavailable',
+      $fault: 'server',
+      $metadata: { httpStatusCode: 503, attempts: 2 },
+    }),
+  /** No answer in time after sending: may have been applied, worth retrying. */
+  timeout: (message = 'socket timeout') =>
+    Object.assign(new Error(message), {
+      name: 'TimeoutError',
+      code: 'ETIMEDOUT',
+      $metadata: { attempts: 1 },
+    }),
+  /** A 4xx the caller's retry cannot cure (a missing table). */
+  missingTable: (message = 'Requested resource not found') =>
+    Object.assign(new Error(message), {
+      name: 'ResourceNotFoundException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400, attempts: 1 },
+    }),
+  /** A conditional write whose condition failed. */
+  conditionFailed: () =>
+    new ConditionalCheckFailedException({
+      message: 'The conditional request failed',
+      $metadata: { httpStatusCode: 400 },
+    }),
+};

@@ -7,7 +7,7 @@ import {
   newJob,
   TERMINAL_STATUSES,
 } from '../../lib/jobs/model.ts';
-import { type ProfileName, validateRunInstances } from '../../lib/run-instances/index.ts';
+import { type ProfileName, REDACTED, validateRunInstances } from '../../lib/run-instances/index.ts';
 import { CLOCK_START } from './clock.ts';
 import { SEED_PASSWORD, validRequest } from './requests.ts';
 
@@ -33,7 +33,7 @@ function instancesFor(job: Job, state: string): JobInstance[] {
 
 /**
  * A fresh job in `status`, consistent with how it got there (a SUBMITTING job holds a claim and one attempt,
- * a SUBMITTED one has instances and no password, a terminal one a completion time, a FAILED one an error).
+ * a SUBMITTED one has instances and its password redacted, a terminal one a completion time, a FAILED one an error).
  * The request has a password so its removal can be seen. `overrides` replace fields last.
  */
 export function jobIn(status: JobStatus, overrides: Partial<Job> = {}): Job {
@@ -53,8 +53,8 @@ export function jobIn(status: JobStatus, overrides: Partial<Job> = {}): Job {
   }
   if (status === 'SUBMITTING') job.claimExpiresAt = at(61_000);
   if (status !== 'QUEUED' && status !== 'SUBMITTING') {
-    const { Password: _password, ...login } = job.request.LoginSettings ?? {};
-    job.request = { ...job.request, LoginSettings: login };
+    // Submission overwrote the password with the redaction mark (lib/jobs/lifecycle.ts).
+    job.request = { ...job.request, LoginSettings: { ...job.request.LoginSettings, Password: REDACTED } };
     job.submittedAt = at(2000);
     job.submitRequestId = 'req-run-1';
     job.instances = instancesFor(job, status === 'SUBMITTED' ? 'PENDING' : 'RUNNING');
@@ -86,7 +86,7 @@ export function jobIn(status: JobStatus, overrides: Partial<Job> = {}): Job {
  */
 export function fingerprintOf(
   body: Record<string, unknown>,
-  options: { profile?: ProfileName; now?: number } = {},
+  options: { profile?: ProfileName; now?: number; secret?: string } = {},
 ): string {
   const { request, control: raw } = splitControlFields(body);
   const { control, errors } = checkControlFields(raw);
@@ -95,5 +95,5 @@ export function fingerprintOf(
     now: options.now ?? CLOCK_START,
   });
   if (!validation.ok || errors.length) throw new Error('fingerprintOf needs a valid request');
-  return requestFingerprint(validation.request, validation.region, control);
+  return requestFingerprint(validation.request, validation.region, control, options.secret);
 }

@@ -20,8 +20,9 @@ function filesUnder(dir: string, extension = '.ts'): string[] {
 }
 
 const source = (file: string) => readFileSync(join(ROOT, file), 'utf8');
+/** Every module a file imports or re-exports, whatever the formatter did to the statement's lines. */
 const importsOf = (file: string) =>
-  [...source(file).matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1] ?? '');
+  [...source(file).matchAll(/^(?:import|export)\b[^;]*?\bfrom '([^']+)';/gms)].map((m) => m[1] ?? '');
 const resolved = (file: string, spec: string) => relative(ROOT, join(ROOT, file, '..', spec));
 const LIB = filesUnder('lib');
 
@@ -48,6 +49,13 @@ describe('the job item is written only through the lifecycle', () => {
 });
 
 describe('dependencies point one way', () => {
+  it('sees every import of a file, those the formatter spread over lines included', () => {
+    const accept = importsOf('lib/jobs/accept.ts');
+    expect(accept).toContain('../errors.ts');
+    expect(accept).toContain('../run-instances/index.ts');
+    expect(accept.length).toBe([...source('lib/jobs/accept.ts').matchAll(/^import /gm)].length);
+  });
+
   it('reads the environment only in lib/config.ts', () => {
     const readers = [...LIB, ...filesUnder('handlers')].filter((file) => /process\.env/.test(source(file)));
     expect(readers).toEqual(['lib/config.ts']);

@@ -131,11 +131,19 @@ describe('isRetryable on what the AWS SDK throws', () => {
 });
 
 describe('mayHaveBeenApplied', () => {
-  it('is false only for a 4xx answer', () => {
-    expect(mayHaveBeenApplied(aws('ValidationException', 400))).toBe(false);
-    expect(mayHaveBeenApplied(aws('ThrottlingException', 400))).toBe(false);
-    expect(mayHaveBeenApplied(aws('InternalServerError', 500))).toBe(true);
-    expect(mayHaveBeenApplied(aws('TimeoutError'))).toBe(true);
-    expect(mayHaveBeenApplied(new Error('socket hang up'))).toBe(true);
+  it.each([
+    ['a 4xx answer', aws('ValidationException', 400), false],
+    ['throttling', aws('ThrottlingException', 400), false],
+    ['a refused connection', aws('Error', undefined, { code: 'ECONNREFUSED' }), false],
+    [
+      'an error the SDK threw before sending (no $metadata: an item it could not marshal)',
+      new Error('Unsupported type'),
+      false,
+    ],
+    ['a 5xx', aws('InternalServerError', 500), true],
+    ['a timeout after sending', aws('TimeoutError', undefined, { code: 'ETIMEDOUT' }), true],
+    ['a reset connection', aws('Error', undefined, { code: 'ECONNRESET' }), true],
+  ])('answers %s: %s', (_name, error, applied) => {
+    expect(mayHaveBeenApplied(error)).toBe(applied);
   });
 });

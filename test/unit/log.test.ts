@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceUnavailableError, TencentApiError } from '../../lib/errors.ts';
+import { JobConflictError, ServiceUnavailableError, TencentApiError } from '../../lib/errors.ts';
 import { createLogger, redactForLog } from '../../lib/log.ts';
 
 describe('redactForLog', () => {
@@ -22,14 +22,37 @@ describe('redactForLog', () => {
   it('keeps an error its name, code, message, retryability, stack and chain of causes', () => {
     const root = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     const error = new ServiceUnavailableError('down', 5, root);
-    expect(redactForLog(error)).toEqual({
+    expect(redactForLog(error)).toMatchObject({
       name: 'ServiceUnavailableError',
       message: 'down',
       code: 'ServiceUnavailable',
       retryable: true,
+      retryAfterSeconds: 5,
       stack: error.stack,
       cause: { name: 'Error', message: 'socket hang up', code: 'ECONNRESET', stack: root.stack },
     });
+  });
+
+  it("keeps what the project's errors carry for an operator: Tencent's RequestId, the states of a lost race", () => {
+    const tencent = new TencentApiError('InternalError', 'x', {
+      requestId: 'req-9',
+      retryable: true,
+      errorClass: 'transient',
+    });
+    expect(redactForLog(tencent)).toMatchObject({ requestId: 'req-9', errorClass: 'transient' });
+    const race = new JobConflictError(
+      'j',
+      { status: 'QUEUED', version: 1 },
+      { status: 'SUBMITTING', version: 2 },
+    );
+    expect(redactForLog(race)).toMatchObject({ expected: { version: 1 }, current: { status: 'SUBMITTING' } });
+  });
+
+  it("keeps an AWS SDK error's status and request id", () => {
+    const error = Object.assign(new Error('Throttled'), {
+      $metadata: { httpStatusCode: 400, requestId: 'aws-1' },
+    });
+    expect(redactForLog(error)).toMatchObject({ httpStatus: 400, awsRequestId: 'aws-1' });
   });
 
   it('keeps only those members, so what else an error carries does not reach a line', () => {

@@ -8,6 +8,7 @@ import { IN_PROGRESS_LEASE_SECONDS } from '../../../lib/jobs/idempotency.ts';
 import { newJob } from '../../../lib/jobs/model.ts';
 import { createJob } from '../../../lib/jobs/store.ts';
 import { jobKey } from '../../../lib/jobs/table.ts';
+import { awsErrors } from '../../helpers/aws-mocks.ts';
 import {
   type ApiEmulators,
   type ApiStack,
@@ -35,9 +36,9 @@ function sabotaged(stack: ApiStack, sabotage: { current: Sabotage | undefined })
   return {
     send: (async (command: Command) => {
       const when = sabotage.current?.(command);
-      if (when === 'before') throw Object.assign(new Error('socket timeout'), { name: 'TimeoutError' });
+      if (when === 'before') throw awsErrors.timeout();
       const result = await stack.ddb.send(command as never);
-      if (when === 'after') throw Object.assign(new Error('socket timeout'), { name: 'TimeoutError' });
+      if (when === 'after') throw awsErrors.timeout();
       return result;
     }) as ApiDeps['ddb']['send'],
   };

@@ -137,12 +137,13 @@ describe('createApiHandler on dynalite and fauxqs', () => {
     expect(byToken.statusCode).toBe(404);
   });
 
-  it('answers 503 with Retry-After and enqueues nothing when the table is missing', async () => {
-    const handler = createApiHandler(emulatorApi(env, { tableName: 'no-such-table' }).deps);
-    const response = await invoke(handler, jsonRunEvent(seedExample(2)));
-    expect(response.statusCode).toBe(503);
-    expect(response.headers['retry-after']).toMatch(/^\d+$/);
-    expect(problemOf(response).code).toBe('ServiceUnavailable');
+  it('answers a generic 500 (retrying cannot help), logs why, and enqueues nothing when the table is missing', async () => {
+    const { deps, logs } = emulatorApi(env, { tableName: 'no-such-table' });
+    const response = await invoke(createApiHandler(deps), jsonRunEvent(seedExample(2)));
+    expect(response.statusCode).toBe(500);
+    expect(response.headers['retry-after']).toBeUndefined();
+    expect(problemOf(response).code).toBe('InternalError');
+    expect(logs.text()).toContain('ResourceNotFoundException');
     expect(await drainQueue(env.sqs, env.submitQueueUrl)).toEqual([]);
   });
 

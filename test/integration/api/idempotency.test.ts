@@ -9,6 +9,7 @@ import {
   IN_PROGRESS_LEASE_SECONDS,
   idempotencyRecordKey,
 } from '../../../lib/jobs/idempotency.ts';
+import { awsErrors } from '../../helpers/aws-mocks.ts';
 import {
   type ApiEmulators,
   type ApiStack,
@@ -197,7 +198,7 @@ describe('Idempotency-Key against dynalite and fauxqs', () => {
     const failingJobPut: ApiDeps['ddb'] = {
       send: ((command: Parameters<typeof stack.ddb.send>[0]) =>
         command instanceof PutCommand && command.input.Item?.kind === 'job'
-          ? Promise.reject(new Error('DynamoDB is down'))
+          ? Promise.reject(awsErrors.outage('DynamoDB is down'))
           : stack.ddb.send(command)) as typeof stack.ddb.send,
     };
     const down = await invoke(

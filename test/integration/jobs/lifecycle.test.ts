@@ -5,6 +5,7 @@ import {
   applyTransition,
   canTransition,
   claimForSubmission,
+  recordProgress,
   recordSubmission,
   TRANSITION_NAMES,
   TRANSITIONS,
@@ -18,10 +19,12 @@ import {
   type Job,
   type JobStatus,
   TERMINAL_STATUSES,
+  toJobView,
 } from '../../../lib/jobs/model.ts';
 import { eventId, type OutboxDeps } from '../../../lib/jobs/outbox.ts';
-import { createJob, getJob } from '../../../lib/jobs/store.ts';
+import { createJob, getJob, writeJob } from '../../../lib/jobs/store.ts';
 import { jobKey, PENDING_INDEX } from '../../../lib/jobs/table.ts';
+import { REDACTED } from '../../../lib/run-instances/index.ts';
 import { isoAt, testClock } from '../../helpers/clock.ts';
 import { type ApiEmulators, startApiEmulators } from '../../helpers/emulators.ts';
 import { jobIdOf, jobIn } from '../../helpers/jobs.ts';
@@ -90,9 +93,13 @@ describe('the lifecycle table', () => {
     expect(written.attempts).toBe(job.attempts + (row.countsAttempt ? 1 : 0));
     for (const field of FIXED_FIELDS.filter((f) => f !== 'request'))
       expect(written[field]).toEqual(job[field]);
-    if (row.removes.some((path) => path.join('.') === 'request.LoginSettings.Password'))
-      expect(written.request.LoginSettings?.Password).toBeUndefined();
+    if ((row.redacts ?? []).some((path) => path.join('.') === 'request.LoginSettings.Password'))
+      expect(written.request).toEqual({
+        ...job.request,
+        LoginSettings: { ...job.request.LoginSettings, Password: REDACTED },
+      });
     else expect(written.request).toEqual(job.request);
+    for (const path of row.removes) expect(written[path[0] as keyof Job]).toBeNull();
     if (row.emits) {
       expect(written.events[eventId(job.jobId, row.emits)]).toMatchObject({
         type: row.emits,
@@ -110,11 +117,22 @@ describe('the lifecycle table', () => {
         (status) => [name, status] as const,
       ),
     ),
-  )('%s is refused from %s, and the item is left as it was', async (name, from) => {
+  )('%s is refused from %s before anything is sent, and the item is left as it was', async (name, from) => {
     const job = await storedIn(from);
-    await expect(applyTransition(deps, job, name, changesFor(name))).rejects.toBeInstanceOf(
+    let sends = 0;
+    const counting: OutboxDeps = {
+      ...deps,
+      ddb: {
+        send: ((command: never) => {
+          sends++;
+          return env.ddb.send(command);
+        }) as typeof env.ddb.send,
+      },
+    };
+    await expect(applyTransition(counting, job, name, changesFor(name))).rejects.toBeInstanceOf(
       IllegalTransitionError,
     );
+    expect(sends).toBe(0);
     expect(await getJob(deps, job.jobId)).toEqual(job);
   });
 
@@ -209,8 +227,13 @@ describe('claiming a job for submission on dynalite', () => {
       claimExpiresAt: new Date(clock.now() + 10_000).toISOString(),
     });
     const believed = { ...job, claimExpiresAt: new Date(clock.now() - 1).toISOString() };
-    await expect(claimForSubmission(deps, believed)).rejects.toBeInstanceOf(JobConflictError);
+    await expect(claimForSubmission(deps, believed)).rejects.toBeInstanceOf(ClaimHeldError);
     expect(await getJob(deps, job.jobId)).toEqual(job);
+  });
+
+  it('takes over a SUBMITTING job stored without a claim end (null), instead of leaving it stuck', async () => {
+    const job = await storedIn('SUBMITTING', { claimExpiresAt: null });
+    await expect(claimForSubmission(deps, job)).resolves.toMatchObject({ attempts: job.attempts + 1 });
   });
 
   it('moves the job from the QUEUED to the SUBMITTING part of the pending index', async () => {
@@ -225,16 +248,49 @@ describe('claiming a job for submission on dynalite', () => {
 });
 
 describe('recording a submission on dynalite', () => {
-  it('removes the password from the stored item and keeps the rest of the request', async () => {
+  it('replaces the password in the stored item with the redaction mark, keeping the rest of the request', async () => {
     const job = await storedIn('SUBMITTING');
     expect(job.request.LoginSettings?.Password).toBe(SEED_PASSWORD);
     const submitted = await recordSubmission(deps, job, {
       instanceIds: ['ins-aaaaaaaa'],
       requestId: 'req-1',
     });
-    const { LoginSettings: _login, ...rest } = job.request;
-    expect(submitted.request).toEqual({ ...rest, LoginSettings: {} });
+    expect(submitted.request).toEqual({ ...job.request, LoginSettings: { Password: REDACTED } });
     expect(JSON.stringify(await rawItem(job.jobId))).not.toContain(SEED_PASSWORD);
+  });
+
+  it('still shows the request as first accepted, password redacted, after submission', async () => {
+    const job = await storedIn('SUBMITTING');
+    const submitted = await recordSubmission(deps, job, {
+      instanceIds: ['ins-aaaaaaaa'],
+      requestId: 'req-1',
+    });
+    expect(toJobView(submitted).request).toEqual(toJobView(job).request);
+  });
+
+  it('keeps the time the job entered SUBMITTED on the pending index through later progress', async () => {
+    const job = await storedIn('SUBMITTING');
+    const submitted = await recordSubmission(deps, job, {
+      instanceIds: ['ins-aaaaaaaa'],
+      requestId: 'req-1',
+    });
+    clock.advance(600_000);
+    await recordProgress(deps, submitted, submitted.instances);
+    expect(await rawItem(job.jobId)).toMatchObject({
+      pendingStatus: 'SUBMITTED',
+      pendingSince: submitted.updatedAt,
+    });
+  });
+
+  it('refuses to write a field fixed at creation, whatever the write', async () => {
+    const job = await storedIn('QUEUED');
+    await expect(writeJob(deps, job, { set: [[['requestedBy'], 'mallory']] })).rejects.toThrow(
+      /fixed at creation/,
+    );
+    await expect(writeJob(deps, job, { set: [[['request', 'ImageId'], 'img-00000000']] })).rejects.toThrow(
+      /fixed at creation/,
+    );
+    expect(await getJob(deps, job.jobId)).toEqual(job);
   });
 
   it('records the instances as PENDING with Tencent RequestId, and drops the claim', async () => {

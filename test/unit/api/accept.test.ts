@@ -6,7 +6,7 @@ import { RETRY_AFTER_SECONDS } from '../../../lib/api/run-instances.ts';
 import { MAX_BODY_BYTES } from '../../../lib/http/body.ts';
 import type { HttpEvent } from '../../../lib/http/types.ts';
 import { STORE_DOWN_RETRY_AFTER_SECONDS } from '../../../lib/jobs/accept.ts';
-import { type MockedApi, mockedApi, TEST_QUEUE_URL } from '../../helpers/aws-mocks.ts';
+import { awsErrors, type MockedApi, mockedApi, TEST_QUEUE_URL } from '../../helpers/aws-mocks.ts';
 import {
   formRunEvent,
   invoke,
@@ -117,10 +117,13 @@ const REFUSED: ReadonlyArray<readonly [string, number, (api: MockedApi) => HttpE
   ['an unsupported media type', 415, () => runInstancesEvent({ contentType: 'text/plain', body: 'hello' })],
   ['a body over 64 KiB', 413, () => jsonRunEvent(oversizeJson)],
   [
-    'a job store failure',
+    'a job store failure, the job certainly not stored',
     503,
     (api) => {
-      api.ddb.on(PutCommand).rejects(new Error('DynamoDB is down'));
+      api.ddb.on(PutCommand).callsFake((input: { Item: { kind: string } }) => {
+        if (input.Item.kind === 'job') throw awsErrors.outage('DynamoDB is down');
+        return {};
+      });
       return jsonRunEvent(seedExample(1));
     },
   ],
@@ -145,7 +148,7 @@ describe('POST /v1/run-instances refusals', () => {
 describe('POST /v1/run-instances when a dependency fails', () => {
   it('answers 503 with Retry-After when the job cannot be stored', async () => {
     const api = mockedApi();
-    api.ddb.on(PutCommand).rejects(new Error('DynamoDB is down'));
+    api.ddb.on(PutCommand).rejects(awsErrors.outage('DynamoDB is down'));
     const response = await send(api, jsonRunEvent(seedExample(1)));
     expect(response.statusCode).toBe(503);
     expect(response.headers['retry-after']).toBe(String(STORE_DOWN_RETRY_AFTER_SECONDS));
@@ -156,7 +159,7 @@ describe('POST /v1/run-instances when a dependency fails', () => {
   it('frees the Idempotency-Key when the job cannot be stored', async () => {
     const api = mockedApi();
     api.ddb.on(PutCommand).callsFake((input: { Item: { kind: string } }) => {
-      if (input.Item.kind === 'job') throw new Error('DynamoDB is down');
+      if (input.Item.kind === 'job') throw awsErrors.outage('DynamoDB is down');
       return {};
     });
     const response = await send(api, jsonRunEvent(seedExample(1), { idempotencyKey: 'key-1' }));
@@ -170,7 +173,7 @@ describe('POST /v1/run-instances when a dependency fails', () => {
 
   it('answers 503 with Retry-After, sending nothing, when the idempotency record cannot be written', async () => {
     const api = mockedApi();
-    api.ddb.on(PutCommand).rejects(new Error('DynamoDB is down'));
+    api.ddb.on(PutCommand).rejects(awsErrors.outage('DynamoDB is down'));
     const response = await send(api, jsonRunEvent(seedExample(1), { idempotencyKey: 'key-1' }));
     expect(response.statusCode).toBe(503);
     expect(response.headers['retry-after']).toBeDefined();
@@ -180,7 +183,7 @@ describe('POST /v1/run-instances when a dependency fails', () => {
 
   it('logs a 503 with its cause, so an outage leaves a trace', async () => {
     const api = mockedApi();
-    api.ddb.on(PutCommand).rejects(new Error('DynamoDB is down'));
+    api.ddb.on(PutCommand).rejects(awsErrors.outage('DynamoDB is down'));
     await send(api, jsonRunEvent(seedExample(1)));
     expect(api.logs.text()).toContain('DynamoDB is down');
   });

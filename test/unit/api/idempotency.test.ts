@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
@@ -8,13 +7,12 @@ import { idempotencyRecordKey } from '../../../lib/jobs/idempotency.ts';
 import type { Job } from '../../../lib/jobs/model.ts';
 import { fromItem } from '../../../lib/jobs/store.ts';
 import { validateFlattenedRunInstances, validateRunInstances } from '../../../lib/run-instances/index.ts';
-import { type MockedApi, mockedApi } from '../../helpers/aws-mocks.ts';
+import { awsErrors, type MockedApi, mockedApi } from '../../helpers/aws-mocks.ts';
 import { invoke, jobOf, jsonRunEvent, problemOf } from '../../helpers/events.ts';
 import { fingerprintOf } from '../../helpers/jobs.ts';
 import { seedExample, seedForm } from '../../helpers/requests.ts';
 
-const conditionFailed = () =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+const { conditionFailed } = awsErrors;
 
 /** An idempotency record (and the jobs it may name) already in the table: a claim of the key fails. */
 function planted(api: MockedApi, record: Record<string, unknown>, ...jobs: Job[]): void {
@@ -148,8 +146,29 @@ describe('requestFingerprint', () => {
     );
   });
 
-  it('differs when only the password differs', () => {
-    const with2 = (password: string) => ({ ...seedExample(2), LoginSettings: { Password: password } });
-    expect(fingerprintOf(with2('Qcloud@TestApi123++'))).not.toBe(fingerprintOf(with2('Qcloud@TestApi123--')));
+  const withPassword = (password: string) => ({ ...seedExample(2), LoginSettings: { Password: password } });
+  const SECRET = 'a-per-deployment-secret-of-32-chars!';
+
+  it('differs when only the password differs, given the per-deployment secret', () => {
+    expect(fingerprintOf(withPassword('Qcloud@TestApi123++'), { secret: SECRET })).not.toBe(
+      fingerprintOf(withPassword('Qcloud@TestApi123--'), { secret: SECRET }),
+    );
+  });
+
+  it('leaves the password out without a secret, so nothing stored depends on it', () => {
+    expect(fingerprintOf(withPassword('Qcloud@TestApi123++'))).toBe(
+      fingerprintOf(withPassword('Qcloud@TestApi123--')),
+    );
+  });
+
+  it('cannot be matched by hashing a password guess without the secret', () => {
+    const stored = fingerprintOf(withPassword('Qcloud@TestApi123++'), { secret: SECRET });
+    const validation = validateRunInstances(withPassword('Qcloud@TestApi123++'), { profile: 'seed-2017' });
+    if (!validation.ok) throw new Error('seed example 2 must validate');
+    const control = { webhookUrl: null, metadata: {} };
+    const guesses = [undefined, '', 'guess', 'Qcloud@TestApi123++'].map((secret) =>
+      requestFingerprint(validation.request, validation.region, control, secret),
+    );
+    expect(guesses).not.toContain(stored);
   });
 });

@@ -5,7 +5,7 @@ import { createApiHandler } from '../../../lib/api/handler.ts';
 import { MAX_BODY_BYTES } from '../../../lib/http/body.ts';
 import { PROBLEM_TYPE_PREFIX } from '../../../lib/http/problem.ts';
 import type { HttpEvent } from '../../../lib/http/types.ts';
-import { type MockedApi, mockedApi } from '../../helpers/aws-mocks.ts';
+import { awsErrors, type MockedApi, mockedApi } from '../../helpers/aws-mocks.ts';
 import { getJobEvent, invoke, jsonRunEvent, problemOf, runInstancesEvent } from '../../helpers/events.ts';
 import { fingerprintOf } from '../../helpers/jobs.ts';
 import { seedExample } from '../../helpers/requests.ts';
@@ -130,7 +130,7 @@ const CASES: ReadonlyArray<readonly [string, Case]> = [
       code: 'ServiceUnavailable',
       path: '/v1/run-instances',
       prepare: (api) => {
-        api.ddb.on(PutCommand).rejects(new Error(INTERNAL_MESSAGE));
+        api.ddb.on(PutCommand).rejects(awsErrors.outage(INTERNAL_MESSAGE));
         return jsonRunEvent(seedExample(1));
       },
     },

@@ -55,9 +55,24 @@ describe('problemResponse', () => {
     },
   );
 
-  it('does not log request errors', () => {
-    const { logs } = respond(new InvalidRequestError([]));
-    expect(logs.lines).toEqual([]);
+  it('logs a refusal at info by status, code and the parameters at fault, never their values', () => {
+    const { logs } = respond(
+      new InvalidRequestError([
+        { param: 'LoginSettings.Password', code: 'InvalidPassword', message: 'must be 8-30 characters' },
+        { param: 'LoginSettings.Password', code: 'InvalidPassword', message: 'must use 2 classes' },
+      ]),
+    );
+    expect(logs.records()).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        message: 'request refused',
+        status: 400,
+        code: 'InvalidPassword',
+        params: ['LoginSettings.Password'],
+        requestId: 'req-1',
+      }),
+    ]);
+    expect(logs.text()).not.toContain('must be 8-30');
   });
 
   it('keeps the cause of a 503 out of the body', () => {

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
@@ -8,15 +7,16 @@ import {
   IdempotencyMismatchError,
   InvalidRequestError,
   PolicyDeniedError,
+  RequestError,
   ServiceUnavailableError,
 } from '../../../lib/errors.ts';
-import { acceptJob } from '../../../lib/jobs/accept.ts';
-import { mockedApi } from '../../helpers/aws-mocks.ts';
+import { acceptJob, STORE_DOWN_RETRY_AFTER_SECONDS } from '../../../lib/jobs/accept.ts';
+import { IN_PROGRESS_LEASE_SECONDS } from '../../../lib/jobs/idempotency.ts';
+import { awsErrors, mockedApi } from '../../helpers/aws-mocks.ts';
 import { fingerprintOf, jobIdOf, jobIn } from '../../helpers/jobs.ts';
 import { SEED_PASSWORD, seedBusinessRequest, seedExample, validRequest } from '../../helpers/requests.ts';
 
-const conditionFailed = () =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+const { conditionFailed } = awsErrors;
 
 describe('acceptJob, without HTTP', () => {
   it('answers the stored QUEUED job for a valid request, not replayed', async () => {
@@ -97,15 +97,13 @@ describe('acceptJob, without HTTP', () => {
     const api = mockedApi();
     const earlier = jobIn('SUBMITTED', { jobId: jobIdOf(9) });
     api.ddb.on(PutCommand).rejects(conditionFailed());
-    api.ddb
-      .on(GetCommand)
-      .callsFake((input: { Key: { pk: string } }) =>
-        input.Key.pk.startsWith('idem#')
-          ? {
-              Item: { status: 'COMPLETED', fingerprint: fingerprintOf(seedExample(1)), jobId: earlier.jobId },
-            }
-          : { Item: { pk: input.Key.pk, kind: 'job', ...earlier } },
-      );
+    api.ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) =>
+      input.Key.pk.startsWith('idem#')
+        ? {
+            Item: { status: 'COMPLETED', fingerprint: fingerprintOf(seedExample(1)), jobId: earlier.jobId },
+          }
+        : { Item: { pk: input.Key.pk, kind: 'job', ...earlier } },
+    );
     const { job, replayed } = await acceptJob(api.deps, {
       caller: 'alice',
       request: seedExample(1),
@@ -158,13 +156,12 @@ describe('acceptJob, without HTTP', () => {
     expect(api.sqs.calls()).toHaveLength(0);
   });
 
-  it('refuses as unavailable, saying nothing was accepted, when the job cannot be stored', async () => {
+  it('refuses as unavailable, saying nothing was accepted, when the job certainly was not stored', async () => {
     const api = mockedApi();
-    api.ddb
-      .on(PutCommand)
-      .rejects(
-        Object.assign(new Error('Requested resource not found'), { $metadata: { httpStatusCode: 400 } }),
-      );
+    api.ddb.on(PutCommand).callsFake((input: { Item: { kind: string } }) => {
+      if (input.Item.kind === 'job') throw awsErrors.outage();
+      return {}; // the tombstone lands: the job can never appear
+    });
     const error = await acceptJob(api.deps, { caller: 'alice', request: seedExample(1) }).catch(
       (e: unknown) => e,
     );
@@ -176,9 +173,55 @@ describe('acceptJob, without HTTP', () => {
     });
   });
 
+  it('fails as an internal error, not "come back later", when retrying cannot help (a missing table)', async () => {
+    const api = mockedApi();
+    api.ddb.on(PutCommand).rejects(awsErrors.missingTable());
+    const error = await acceptJob(api.deps, { caller: 'alice', request: seedExample(1) }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).not.toBeInstanceOf(RequestError);
+    expect(error).toMatchObject({
+      code: 'JobStoreFailed',
+      retryable: false,
+      cause: { name: 'ResourceNotFoundException' },
+    });
+  });
+
+  it('names the job, and still sends its message, when the store cannot confirm the write', async () => {
+    const api = mockedApi();
+    api.ddb.on(PutCommand).rejects(awsErrors.timeout());
+    const error = await acceptJob(api.deps, { caller: 'alice', request: seedExample(1) }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      kind: 'unavailable',
+      message: expect.stringContaining(`job ${jobIdOf(1)}`),
+      retryAfterSeconds: STORE_DOWN_RETRY_AFTER_SECONDS,
+    });
+    expect((error as Error).message).toContain('look it up before sending the request again');
+    expect(api.sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
+  });
+
+  it('asks for a retry with the same key after the key lease, when a key was given and the write is unconfirmed', async () => {
+    const api = mockedApi();
+    api.ddb.on(PutCommand).callsFake((input: { Item: { kind: string } }) => {
+      if (input.Item.kind !== 'idempotency') throw awsErrors.timeout();
+      return {};
+    });
+    const error = await acceptJob(api.deps, {
+      caller: 'alice',
+      request: seedExample(1),
+      idempotencyKey: 'k',
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      message: expect.stringContaining('with the same Idempotency-Key'),
+      retryAfterSeconds: IN_PROGRESS_LEASE_SECONDS,
+    });
+  });
+
   it('logs why it could not settle a write whose outcome is unknown', async () => {
     const api = mockedApi();
-    api.ddb.on(PutCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    api.ddb.on(PutCommand).rejects(awsErrors.timeout('socket hang up'));
     await expect(acceptJob(api.deps, { caller: 'alice', request: seedExample(1) })).rejects.toBeInstanceOf(
       ServiceUnavailableError,
     );

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkControlFields, METADATA_LIMITS, splitControlFields } from '../../../lib/jobs/control-fields.ts';
+import { decodeFlattened, RESERVED_NAMES } from '../../../lib/run-instances/index.ts';
 
 /** Splits a body and checks its control fields, as acceptJob does. */
 function checkBody(body: Record<string, unknown>) {
@@ -100,15 +101,35 @@ describe('splitControlFields and checkControlFields', () => {
     expect(checkBody({ metadata }).errors).toEqual([]);
   });
 
-  it('keeps a __proto__ metadata key as plain data', () => {
-    const body = JSON.parse('{"metadata":{"__proto__":"x"}}') as Record<string, unknown>;
-    const { control } = checkBody(body);
-    expect(Object.getPrototypeOf(control.metadata)).toBe(Object.prototype);
-    expect(Object.keys(control.metadata)).toEqual(['__proto__']);
+  it.each(['__proto__', 'constructor', 'prototype'])(
+    'refuses the reserved name %s as a metadata key, as the form decoder refuses it as a name',
+    (key) => {
+      const body = JSON.parse(`{"metadata":{"${key}":"x"}}`) as Record<string, unknown>;
+      const { control, errors } = checkBody(body);
+      expect(errors).toEqual([
+        { param: `metadata.${key}`, code: 'InvalidParameter', message: `uses the reserved name "${key}"` },
+      ]);
+      expect(Object.getPrototypeOf(control.metadata)).toBe(Object.prototype);
+      expect(Object.keys(control.metadata)).toEqual([]);
+    },
+  );
+
+  it('refuses a reserved metadata key with the same message in a form body', () => {
+    const form = decodeFlattened('metadata.constructor=x');
+    expect(form).toEqual({
+      ok: false,
+      errors: [
+        {
+          param: 'metadata.constructor',
+          code: 'InvalidParameter',
+          message: 'uses the reserved name "constructor"',
+        },
+      ],
+    });
   });
 
   it('accepts every flat map of short strings under valid keys unchanged (property)', () => {
-    const key = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/).filter((k) => k !== '__proto__');
+    const key = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/).filter((k) => !RESERVED_NAMES.has(k));
     const value = fc
       .string({ maxLength: METADATA_LIMITS.maxValueLength, unit: 'grapheme' })
       .filter((v) => v.length <= METADATA_LIMITS.maxValueLength);

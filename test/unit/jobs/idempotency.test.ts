@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -16,11 +15,10 @@ import {
   idempotencyRecordKey,
   parseIdempotencyKey,
 } from '../../../lib/jobs/idempotency.ts';
-import { mockedApi } from '../../helpers/aws-mocks.ts';
+import { awsErrors, mockedApi } from '../../helpers/aws-mocks.ts';
 import { CLOCK_START } from '../../helpers/clock.ts';
 
-const conditionFailed = () =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+const { conditionFailed } = awsErrors;
 
 describe('parseIdempotencyKey', () => {
   it.each([

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { JobConflictError, JobExistsError } from '../../../lib/errors.ts';
@@ -10,14 +9,13 @@ import {
   writeJob,
 } from '../../../lib/jobs/store.ts';
 import { NOTIFY_INDEX, PENDING_INDEX } from '../../../lib/jobs/table.ts';
-import { mockedApi } from '../../helpers/aws-mocks.ts';
+import { awsErrors, mockedApi } from '../../helpers/aws-mocks.ts';
 import { CLOCK_START } from '../../helpers/clock.ts';
 import { jobIdOf, jobIn } from '../../helpers/jobs.ts';
 
 const JOB_ID = jobIdOf(1);
 const CREATED_AT = new Date(CLOCK_START).toISOString();
-const conditionFailed = () =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+const { conditionFailed } = awsErrors;
 
 describe('createJob and getJob', () => {
   it('puts the job with pk, kind and the pending attributes, conditioned on a new pk', async () => {

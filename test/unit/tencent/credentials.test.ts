@@ -1,11 +1,13 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CredentialsError } from '../../../lib/errors.ts';
 import { makeCredentials, secretsManagerCredentials } from '../../../lib/tencent/credentials.ts';
 
+// Mocks the class for this file only: unit files share a worker, so the mock is undone after them.
 const secrets = mockClient(SecretsManagerClient);
 afterEach(() => secrets.reset());
+afterAll(() => secrets.restore());
 
 const SECRET = JSON.stringify({ SecretId: 'AKIDexample', SecretKey: 'very-secret-key' });
 
