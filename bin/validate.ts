@@ -1,81 +1,151 @@
 /**
- * Pre-flight check of a RunInstances request, for pipelines:
+ * Pre-flight check of a RunInstances request as the API would take it (docs/http-api.md), for pipelines:
  *   npm run validate -- request.json
  *   npm run validate -- --form request.form
  *   cat request.json | npm run validate -- -
- * Prints {"ok":true,"region":…,"request":…} (password redacted) and exits 0, or {"ok":false,"errors":[…]}
- * and exits 1. Usage errors exit 2. The profile comes from VALIDATION_PROFILE or --profile.
+ * The body may carry the API's control fields (webhookUrl, metadata). Prints {"ok":true,"region":…,
+ * "request":…} (password redacted) and exits 0, or {"ok":false,"errors":[…]} and exits 1 — invalid
+ * parameters, or a guardrail (ALLOWED_ZONES, ALLOWED_INSTANCE_TYPES, MAX_INSTANCES_PER_JOB) that denies it.
+ * Usage errors exit 2. Settings: VALIDATION_PROFILE (or --profile), EXTRA_ZONES and the guardrails.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadValidationProfile } from '../lib/config.ts';
+import { loadValidationSettings } from '../lib/config.ts';
+import { RequestError } from '../lib/errors.ts';
+import { checkSubmission } from '../lib/jobs/submission.ts';
+import { splitControlFields } from '../lib/jobs/control-fields.ts';
+import { policyFromConfig } from '../lib/jobs/policy.ts';
 import {
+  decodeFlattened,
   jsonSyntaxViolation,
   PROFILE_NAMES,
-  type ProfileName,
   redactRequest,
-  type ValidationResult,
-  validateFlattenedRunInstances,
-  validateRunInstances,
+  schemaFor,
 } from '../lib/run-instances/index.ts';
 
 const USAGE = `usage: npm run validate -- [--form] [--profile ${PROFILE_NAMES.join('|')}] <file | ->`;
+const HELP = `${USAGE}
+
+Checks a RunInstances request (Tencent API 3.0 JSON, or with --form the flattened form of Tencent's examples)
+against every rule the API applies, control fields (webhookUrl, metadata) and guardrails included, without
+sending or storing anything.
+
+  npm run validate -- events/seed/example-2.json
+  npm run validate -- --form events/seed/example-2.form
+  echo '{"Placement":{"Zone":"ap-guangzhou-3"},"ImageId":"img-pmqg1cw7"}' | npm run validate -- -
+
+Exit status: 0 valid, 1 refused (every violation listed), 2 usage error.
+Settings: VALIDATION_PROFILE (${PROFILE_NAMES.join(' or ')}; --profile overrides), EXTRA_ZONES, ALLOWED_ZONES,
+ALLOWED_INSTANCE_TYPES, MAX_INSTANCES_PER_JOB.`;
+
+const looksLikeJson = (text: string) => /^\s*[{[]/.test(text);
+const looksLikeForm = (text: string) => /^\s*[A-Za-z][A-Za-z0-9.]*=/.test(text);
+
+function usage(message: string): number {
+  console.error(`${message}\n${USAGE}`);
+  return 2;
+}
 
 function main(): number {
   let args: ReturnType<typeof parse>;
   try {
     args = parse();
   } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 2;
+    return usage((error as Error).message);
+  }
+  if (args.values.help) {
+    console.log(HELP);
+    return 0;
   }
   const [file] = args.positionals;
-  if (file === undefined || args.positionals.length > 1) {
-    console.error(USAGE);
-    return 2;
-  }
-  let profile: ProfileName;
+  if (file === undefined || args.positionals.length > 1)
+    return usage('give one file, or - for standard input');
+  let settings: ReturnType<typeof loadValidationSettings>;
   try {
-    // Only VALIDATION_PROFILE matters here; other settings (Tencent keys…) are not this tool's business.
-    profile = (args.values.profile ?? loadValidationProfile()) as ProfileName;
+    settings = loadValidationSettings(
+      args.values.profile ? { ...process.env, VALIDATION_PROFILE: args.values.profile } : process.env,
+    );
   } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (!PROFILE_NAMES.includes(profile)) {
-    console.error(`unknown profile ${profile}\n${USAGE}`);
-    return 2;
+    return usage((error as Error).message);
   }
   let text: string;
   try {
     text = readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (error) {
-    console.error(`cannot read ${file}: ${(error as Error).message}`);
-    return 2;
+    return usage(`cannot read ${file}: ${(error as Error).message}`);
   }
-  const result = args.values.form
-    ? validateFlattenedRunInstances(text.trim(), { profile })
-    : validateJson(text, profile);
-  const output = result.ok ? { ...result, request: redactRequest(result.request) } : result;
-  console.log(JSON.stringify(output, null, 2));
-  return result.ok ? 0 : 1;
+  if (!args.values.form && !looksLikeJson(text) && looksLikeForm(text))
+    return usage(`${file} looks like a flattened form (Placement.Zone=…): add --form`);
+  if (args.values.form && looksLikeJson(text)) return usage(`${file} looks like JSON: leave out --form`);
+
+  const profile = settings.VALIDATION_PROFILE;
+  let body: Record<string, unknown>;
+  if (args.values.form) {
+    const decoded = decodeFlattened(text.trim(), schemaFor(profile));
+    if (!decoded.ok) return refused(decoded.errors);
+    body = decoded.value;
+  } else {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      return refused([jsonSyntaxViolation(error)]);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      return refused([
+        {
+          param: '(body)',
+          code: 'InvalidParameter',
+          message: 'must be a JSON object of RunInstances parameters',
+        },
+      ]);
+    body = parsed as Record<string, unknown>;
+  }
+  try {
+    const checked = checkSubmission(
+      {
+        profile,
+        policy: policyFromConfig(settings),
+        now: Date.now(),
+        ...(settings.EXTRA_ZONES ? { extraZones: settings.EXTRA_ZONES } : {}),
+      },
+      splitControlFields(body),
+    );
+    const { webhookUrl, metadata } = checked.control;
+    console.log(
+      JSON.stringify(
+        {
+          ok: true,
+          region: checked.region,
+          request: redactRequest(checked.request),
+          ...(webhookUrl ? { webhookUrl } : {}),
+          ...(Object.keys(metadata).length ? { metadata } : {}),
+        },
+        null,
+        2,
+      ),
+    );
+    return 0;
+  } catch (error) {
+    if (error instanceof RequestError) return refused(error.violations);
+    throw error;
+  }
+}
+
+function refused(errors: ReadonlyArray<{ param: string; code: string; message: string }>): number {
+  console.log(JSON.stringify({ ok: false, errors }, null, 2));
+  return 1;
 }
 
 function parse() {
   return parseArgs({
-    options: { form: { type: 'boolean', default: false }, profile: { type: 'string' } },
+    options: {
+      form: { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
     allowPositionals: true,
   });
-}
-
-function validateJson(text: string, profile: ProfileName): ValidationResult {
-  let input: unknown;
-  try {
-    input = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, errors: [jsonSyntaxViolation(error)] };
-  }
-  return validateRunInstances(input, { profile });
 }
 
 process.exitCode = main();

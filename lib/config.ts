@@ -171,9 +171,16 @@ export function requireSettings<K extends keyof Config>(
   return config as unknown as { [P in K]-?: NonNullable<Config[P]> };
 }
 
-/** Just VALIDATION_PROFILE, for tools that need nothing else (the validate CLI). */
-export function loadValidationProfile(
-  env: Record<string, string | undefined> = process.env,
-): Config['VALIDATION_PROFILE'] {
-  return loadConfig({ VALIDATION_PROFILE: env.VALIDATION_PROFILE }).VALIDATION_PROFILE;
+/** What a pre-flight check reads (the validate CLI): the rules a request must meet, and nothing else. */
+const VALIDATION_SETTINGS = [
+  'VALIDATION_PROFILE',
+  'EXTRA_ZONES',
+  'ALLOWED_ZONES',
+  'ALLOWED_INSTANCE_TYPES',
+  'MAX_INSTANCES_PER_JOB',
+] as const;
+
+/** Just the settings validation uses, for tools that need nothing else (other settings are not checked). */
+export function loadValidationSettings(env: Record<string, string | undefined> = process.env): Config {
+  return loadConfig(Object.fromEntries(VALIDATION_SETTINGS.map((name) => [name, env[name]])));
 }

@@ -7,6 +7,7 @@ import type { ApiDeps } from './api/deps.ts';
 import { systemClock } from './clock.ts';
 import { type Config, loadConfig, requireSettings } from './config.ts';
 import { ConfigError } from './errors.ts';
+import { policyFromConfig } from './jobs/policy.ts';
 import { createLogger } from './log.ts';
 import { createTencentClient, type TencentClient, type TencentClientOptions } from './tencent/client.ts';
 import {
@@ -69,11 +70,7 @@ export function createApiDeps(config: Config = loadConfig(), overrides: Partial<
     profile: config.VALIDATION_PROFILE,
     ...(config.EXTRA_ZONES ? { extraZones: config.EXTRA_ZONES } : {}),
     ...(config.IDEMPOTENCY_SECRET ? { fingerprintSecret: config.IDEMPOTENCY_SECRET } : {}),
-    policy: {
-      ...(config.ALLOWED_ZONES ? { allowedZones: config.ALLOWED_ZONES } : {}),
-      ...(config.ALLOWED_INSTANCE_TYPES ? { allowedInstanceTypes: config.ALLOWED_INSTANCE_TYPES } : {}),
-      ...(config.MAX_INSTANCES_PER_JOB ? { maxInstancesPerJob: config.MAX_INSTANCES_PER_JOB } : {}),
-    },
+    policy: policyFromConfig(config),
     auth: config.AUTH_MODE === 'token' ? { mode: 'token', tokens: config.API_TOKENS ?? [] } : { mode: 'iam' },
     ...overrides,
   };

@@ -10,7 +10,7 @@ import { SERVERLESS_YML } from './resources.ts';
 
 export interface HttpApiSource {
   kind: 'httpApi';
-  /** `METHOD /path/{param}`, as API Gateway names the route. */
+  /** `METHOD /path/{param}`, as API Gateway names the route, or `$default` for the catch-all. */
   routeKey: string;
 }
 
@@ -69,6 +69,9 @@ function parseEvent(where: string, event: unknown): EventSource {
   if (!isObject(event)) fail(where, 'an event must be a mapping');
   const [kind, settings] = Object.entries(event)[0] ?? [];
   if (kind === 'httpApi') {
+    // `httpApi: '*'` is API Gateway's catch-all route; `httpApi: 'GET /path'` the short form of a route.
+    if (settings === '*') return { kind, routeKey: '$default' };
+    if (typeof settings === 'string' && /^[A-Z]+ \//.test(settings)) return { kind, routeKey: settings };
     if (!isObject(settings)) fail(where, 'httpApi needs method and path');
     const method = String(settings.method ?? '').toUpperCase();
     const path = String(settings.path ?? '');

@@ -1,20 +1,32 @@
 /**
- * `npm start`: the local stack on http://127.0.0.1:${PORT:-3000}, data under .data/ (docs/local-stack.md).
- * Ctrl-C stops it.
+ * `npm start`: the local stack on http://127.0.0.1:${PORT:-3000}, data under ${DATA_DIR:-.data}/
+ * (docs/local-stack.md). Ctrl-C (or SIGTERM) stops it.
  */
-import { readFileSync } from 'node:fs';
-import { startLocalStack } from './stack.ts';
+import { type LocalStack, LocalStackStartError, startLocalStack } from './stack.ts';
 
 const port = Number(process.env.PORT ?? 3000);
-const stack = await startLocalStack({ port });
-const example = JSON.stringify(
-  JSON.parse(readFileSync(new URL('../events/seed/example-2.json', import.meta.url), 'utf8')),
-);
-const token = stack.devToken ?? '<one of your API_TOKENS>';
+const dataDir = process.env.DATA_DIR || '.data';
+let stack: LocalStack;
+try {
+  stack = await startLocalStack({ port, dataDir });
+} catch (error) {
+  // A mistake the user can fix gets one line; anything else its stack too, for a bug report.
+  if (error instanceof LocalStackStartError || (error as Error).name === 'ConfigError')
+    console.error(`npm start: ${(error as Error).message}`);
+  else console.error('npm start failed:', error);
+  process.exit(1);
+}
+
 const functions = stack.functions
   .map((fn) => {
     const events = fn.events.map((event) =>
-      event.kind === 'httpApi' ? event.routeKey : event.kind === 'sqs' ? `SQS ${event.queue}` : 'schedule',
+      event.kind === 'httpApi'
+        ? event.routeKey === '$default'
+          ? 'any other route (404/405)'
+          : event.routeKey
+        : event.kind === 'sqs'
+          ? `SQS ${event.queue}`
+          : 'schedule',
     );
     return `  ${fn.name.padEnd(10)}${events.join(' · ')}`;
   })
@@ -22,31 +34,37 @@ const functions = stack.functions
 const idle = stack.unconsumedQueues.length
   ? `\n  Nothing consumes ${stack.unconsumedQueues.join(', ')} yet: jobs stay QUEUED until the submitter exists.\n`
   : '';
+const auth = stack.devToken
+  ? `token      ${stack.devToken}   (caller "dev"; kept in ${dataDir}/dev-token)`
+  : stack.callers.length
+    ? `callers    ${stack.callers.join(', ')}   (from API_TOKENS: send the token whose SHA-256 is listed)`
+    : 'auth       AUTH_MODE=iam: requests carry API Gateway IAM authorizer context (see docs/local-stack.md)';
+const bearer = stack.devToken ?? '$TOKEN';
 
 console.log(`
 cvm-provisioner local stack
   API        ${stack.url}
-  token      ${token}   (caller "dev"; Authorization: Bearer …)
-  DynamoDB   ${stack.emulators.dynamodbEndpoint}   table ${stack.tableName} (data in .data/)
+  ${auth}
+  DynamoDB   ${stack.emulators.dynamodbEndpoint}   table ${stack.tableName} (data in ${dataDir}/)
   SQS        ${stack.emulators.sqsEndpoint}
   Tencent    ${stack.tencentEndpoint}${stack.simulator ? '   (the local CVM simulator)' : ''}
 
 Functions (serverless.yml):
 ${functions}
 ${idle}
-Create the seed's example 2 (a prepaid S1.SMALL1 in ap-guangzhou-2):
+Create the seed's example 2 (a prepaid S1.SMALL1 in ap-guangzhou-2), from the project directory:
 
   curl -sS -i -X POST ${stack.url}/v1/run-instances \\
-    -H 'Authorization: Bearer ${token}' \\
+    -H 'Authorization: Bearer ${bearer}' \\
     -H 'Content-Type: application/json' \\
-    --data '${example}'
+    --data @events/seed/example-2.json
 
 Then GET the Location it answers with (same Authorization header). Ctrl-C stops the stack.
 `);
 if (stack.requeued > 0) console.log(`Re-enqueued ${stack.requeued} job(s) left QUEUED by an earlier run.`);
 
 let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;

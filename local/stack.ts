@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { systemClock } from '../lib/clock.ts';
 import { documentClient } from '../lib/deps.ts';
+import { ProvisionerError } from '../lib/errors.ts';
 import type { StoreDeps } from '../lib/jobs/store.ts';
 import { requeueStaleJobs } from '../lib/jobs/sweep.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
@@ -35,6 +36,8 @@ export interface LocalStack {
   url: string;
   /** The bearer token to use, when the stack made one (API_TOKENS not set). */
   devToken: string | undefined;
+  /** The callers token mode knows (`dev`, or the names in API_TOKENS); empty in iam mode. */
+  callers: string[];
   tableName: string;
   queueUrls: Record<string, string>;
   emulators: Emulators;
@@ -57,13 +60,75 @@ const STAGE = 'local';
 /** The schedule's interval locally (EventBridge's rate is a minute; a laptop wants to see progress). */
 const DEFAULT_POLL_INTERVAL_MS = 2000;
 
-/** A dev token kept under the data directory, so it survives restarts (or a fresh one in memory). */
-function devToken(dataDir: string | null): string {
-  const file = dataDir ? join(dataDir, 'dev-token') : undefined;
+/** A random secret kept under the data directory, so it survives restarts (or a fresh one in memory). */
+function localSecret(dataDir: string | null, name: string, prefix = ''): string {
+  const file = dataDir ? join(dataDir, name) : undefined;
   if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const token = `dev_${randomBytes(24).toString('base64url')}`;
-  if (file) writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return token;
+  const secret = `${prefix}${randomBytes(24).toString('base64url')}`;
+  if (file) writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+/** The dev token `npm start` prints when API_TOKENS is not set. */
+const devToken = (dataDir: string | null) => localSecret(dataDir, 'dev-token', 'dev_');
+
+/** A failure to start that the user can fix (a port taken, a data directory in use): said in one line. */
+export class LocalStackStartError extends ProvisionerError {
+  constructor(code: string, message: string, cause?: unknown) {
+    super(code, message, { expose: true, ...(cause === undefined ? {} : { cause }) });
+  }
+}
+
+/**
+ * Takes the data directory for this process: one DynamoDB store, one writer. A lock left by a process that is
+ * gone (killed) is taken over.
+ */
+function lockDataDir(dataDir: string): () => Promise<void> {
+  const file = join(dataDir, 'lock');
+  for (;;) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return async () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+      throw new LocalStackStartError(
+        'DataDirInUse',
+        `${dataDir}/ is in use by another local stack (process ${holder}): stop that one first (Ctrl-C in its terminal, or kill ${holder})`,
+      );
+    }
+    rmSync(file, { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Listens on a loopback port, or says in one line that it is taken and how to choose another. */
+async function listen(server: Server, port: number, variable: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new LocalStackStartError(
+              'PortInUse',
+              `port ${port} is in use (another npm start?): stop it, or choose another port with ${variable}=…`,
+              error,
+            )
+          : error,
+      ),
+    );
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return (server.address() as AddressInfo).port;
 }
 
 function positiveNumber(env: Record<string, string | undefined>, name: string, fallback: number): number {
@@ -95,7 +160,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
   };
   try {
-    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    if (dataDir) {
+      mkdirSync(dataDir, { recursive: true });
+      cleanup.push(lockDataDir(dataDir));
+    }
+    // The API's port first: a taken port is said before anything else starts (or is re-enqueued).
+    let gateway: ReturnType<typeof createGateway> | undefined;
+    const server = createServer((req, res) => {
+      if (gateway) return void gateway(req, res);
+      res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' });
+      res.end(
+        JSON.stringify({
+          title: 'Starting',
+          status: 503,
+          detail: 'The local stack is starting',
+          code: 'ServiceUnavailable',
+        }),
+      );
+    });
+    const port = await listen(server, options.port ?? 3000, 'PORT');
+    cleanup.push(async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
     const emulators = await startEmulators(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {});
     cleanup.push(() => emulators.stop());
     const clients = localClients(emulators);
@@ -112,16 +199,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const tencentKeys: Record<string, string> = {};
     if (!tencentEndpoint) {
       const { secretId, secretKey, ...simulatorOptions } = simulatorOptionsFromEnv(env);
-      simulator = await startSimulator({
-        ...simulatorOptions,
-        port: options.simulatorPort ?? simulatorOptions.port ?? 3001,
-      });
+      const simulatorPort = options.simulatorPort ?? simulatorOptions.port ?? 3001;
+      simulator = await startSimulator({ ...simulatorOptions, port: simulatorPort }).catch(
+        (error: unknown) => {
+          throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+            ? new LocalStackStartError(
+                'PortInUse',
+                `port ${simulatorPort} is in use (another npm start or npm run simulator?): stop it, or choose another port with SIMULATOR_PORT=…`,
+                error,
+              )
+            : error;
+        },
+      );
       cleanup.push(() => (simulator as Simulator).close());
       tencentEndpoint = simulator.url;
       Object.assign(tencentKeys, { TENCENTCLOUD_SECRET_ID: secretId, TENCENTCLOUD_SECRET_KEY: secretKey });
     }
 
     const token = env.API_TOKENS ? undefined : devToken(dataDir);
+    const idempotencySecret = env.IDEMPOTENCY_SECRET || localSecret(dataDir, 'idempotency-secret');
     const apiTokens =
       env.API_TOKENS ??
       `dev:${createHash('sha256')
@@ -137,6 +233,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       API_TOKENS: apiTokens,
       TENCENTCLOUD_ENDPOINT: tencentEndpoint,
       ...tencentKeys,
+      IDEMPOTENCY_SECRET: idempotencySecret,
       ...(env.LOG_LEVEL ? { LOG_LEVEL: env.LOG_LEVEL } : {}),
     };
     const runtime = startRuntime({
@@ -164,19 +261,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const requeued = deps.queueUrl ? await requeueStaleJobs({ ...deps, logger }, { olderThanMs: 0 }) : 0;
 
-    const gateway = createGateway(runtime.routes, logger);
-    const server = createServer((req, res) => {
-      void gateway(req, res);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 3000, '127.0.0.1', resolve);
-    });
-    cleanup.push(async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    });
-    const { port } = server.address() as AddressInfo;
+    gateway = createGateway(runtime.routes, logger);
     // Dead-letter queues are consumed through their own function; a queue nothing reads is worth saying.
     const unconsumedQueues = resources.queues
       .map((queue) => queue.logicalId)
@@ -184,6 +269,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return {
       url: `http://127.0.0.1:${port}`,
       devToken: token,
+      callers:
+        localEnv.AUTH_MODE === 'token'
+          ? apiTokens.split(',').map((entry) => entry.split(':')[0]?.trim() ?? '')
+          : [],
       tableName: provisioned.tableName,
       queueUrls: provisioned.queueUrls,
       emulators,

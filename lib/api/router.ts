@@ -1,4 +1,4 @@
-import { NotFoundError } from '../errors.ts';
+import { MethodNotAllowedError, NotFoundError } from '../errors.ts';
 import { authenticate } from '../http/auth.ts';
 import { type HttpEvent, type HttpResponse, jsonResponse } from '../http/types.ts';
 import type { ApiDeps } from './deps.ts';
@@ -11,15 +11,37 @@ export const ROUTES = {
   getJob: 'GET /v1/jobs/{jobId}',
 } as const;
 
-/** Handles one API Gateway request: authenticate, route, answer. Errors propagate to the problem handler. */
+/** API Gateway's catch-all route: every request no other route matches (serverless.yml: `httpApi: '*'`). */
+export const DEFAULT_ROUTE = '$default';
+
+const KNOWN = Object.values(ROUTES).map((routeKey) => {
+  const [method = '', path = ''] = routeKey.split(' ');
+  return { method, pattern: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}$`) };
+});
+
+/**
+ * A request no route took: 405 with the methods its path has, or 404. Answered before authentication, as
+ * API Gateway would: that a documented path exists is no secret.
+ */
+function unrouted(event: HttpEvent): never {
+  const method = event.requestContext.http.method;
+  const path = event.rawPath;
+  const allow = KNOWN.filter((route) => route.pattern.test(path)).map((route) => route.method);
+  if (allow.length) throw new MethodNotAllowedError(method, path, allow);
+  throw new NotFoundError(`No route ${method} ${path}`);
+}
+
+/** Handles one API Gateway request: route, authenticate, answer. Errors propagate to the problem handler. */
 export async function handleApiRequest(event: HttpEvent, deps: ApiDeps): Promise<HttpResponse> {
-  const caller = authenticate(event, deps.auth);
   switch (event.routeKey) {
     case ROUTES.runInstances:
-      return postRunInstances(event, caller, deps);
+      return postRunInstances(event, authenticate(event, deps.auth), deps);
     case ROUTES.getJob:
-      return jsonResponse(200, await getJobForCaller(deps, caller, event.pathParameters?.jobId ?? ''));
+      return jsonResponse(
+        200,
+        await getJobForCaller(deps, authenticate(event, deps.auth), event.pathParameters?.jobId ?? ''),
+      );
     default:
-      throw new NotFoundError(`No route ${event.requestContext.http.method} ${event.rawPath}`);
+      return unrouted(event);
   }
 }

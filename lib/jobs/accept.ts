@@ -1,25 +1,18 @@
 import { createHash, createHmac } from 'node:crypto';
 import { isoTime } from '../clock.ts';
 import {
-  InvalidRequestError,
   isRetryable,
   JobExistsError,
   mayHaveBeenApplied,
-  PolicyDeniedError,
   ProvisionerError,
   RequestError,
   ServiceUnavailableError,
 } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { enqueueSubmit, type QueueDeps } from '../queue/producer.ts';
-import {
-  type ProfileName,
-  type RunInstancesRequest,
-  redactRequest,
-  validateRunInstances,
-} from '../run-instances/index.ts';
+import { type ProfileName, type RunInstancesRequest, redactRequest } from '../run-instances/index.ts';
 import { releaseClientToken, reserveClientToken } from './client-tokens.ts';
-import { type ControlFields, checkControlFields } from './control-fields.ts';
+import type { ControlFields } from './control-fields.ts';
 import {
   abandonIdempotentRequest,
   beginIdempotentRequest,
@@ -28,17 +21,10 @@ import {
   IN_PROGRESS_LEASE_SECONDS,
   idempotencyRecordKey,
 } from './idempotency.ts';
-import {
-  acceptedSnapshot,
-  DERIVED_CLIENT_TOKEN_PREFIX,
-  isReservedClientToken,
-  type Job,
-  type JobView,
-  newJob,
-  toJobView,
-} from './model.ts';
-import { checkPolicy, type Policy } from './policy.ts';
+import { acceptedSnapshot, type Job, type JobView, newJob, toJobView } from './model.ts';
+import type { Policy } from './policy.ts';
 import { createJob, getJob, type StoreDeps, settleJobWrite } from './store.ts';
+import { checkSubmission } from './submission.ts';
 
 /** When the job store is down nothing was accepted; ask the caller to come back shortly. */
 export const STORE_DOWN_RETRY_AFTER_SECONDS = 5;
@@ -183,25 +169,16 @@ async function complete(deps: AcceptDeps, recordKey: string | undefined, jobId: 
  * key, which then finds the job if it exists.
  */
 export async function acceptJob(deps: AcceptDeps, input: AcceptInput): Promise<Accepted> {
-  const { control, errors } = checkControlFields(input.control ?? {});
-  const validation = validateRunInstances(input.request, {
-    profile: deps.profile,
-    now: deps.now(),
-    ...(deps.extraZones ? { extraZones: deps.extraZones } : {}),
-  });
-  const violations = [...(validation.ok ? [] : validation.errors), ...errors];
-  const token = validation.ok ? validation.request.ClientToken : undefined;
-  if (token !== undefined && isReservedClientToken(token)) {
-    violations.push({
-      param: 'ClientToken',
-      code: 'InvalidClientToken.Reserved',
-      message: `must not start with ${DERIVED_CLIENT_TOKEN_PREFIX}: this service derives such tokens from job ids; choose another, or send none`,
-    });
-  }
-  if (!validation.ok || violations.length) throw new InvalidRequestError(violations);
-  const denied = checkPolicy(validation.request, deps.policy);
-  if (denied.length) throw new PolicyDeniedError(denied);
-
+  const validation = checkSubmission(
+    {
+      profile: deps.profile,
+      policy: deps.policy,
+      now: deps.now(),
+      ...(deps.extraZones ? { extraZones: deps.extraZones } : {}),
+    },
+    input,
+  );
+  const { control } = validation;
   const job = newJob({
     jobId: deps.newId(),
     region: validation.region,

@@ -1,3 +1,4 @@
+import type { Config } from '../config.ts';
 import type { ParamError } from '../errors.ts';
 import type { RunInstancesRequest } from '../run-instances/index.ts';
 
@@ -49,4 +50,13 @@ export function checkPolicy(request: RunInstancesRequest, policy: Policy): Param
     });
   }
   return errors;
+}
+
+/** The guardrails the configuration sets (ALLOWED_ZONES, ALLOWED_INSTANCE_TYPES, MAX_INSTANCES_PER_JOB). */
+export function policyFromConfig(config: Config): Policy {
+  return {
+    ...(config.ALLOWED_ZONES ? { allowedZones: config.ALLOWED_ZONES } : {}),
+    ...(config.ALLOWED_INSTANCE_TYPES ? { allowedInstanceTypes: config.ALLOWED_INSTANCE_TYPES } : {}),
+    ...(config.MAX_INSTANCES_PER_JOB ? { maxInstancesPerJob: config.MAX_INSTANCES_PER_JOB } : {}),
+  };
 }

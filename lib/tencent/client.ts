@@ -223,6 +223,29 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
 
   const build = options.signMethod === 'TC3-HMAC-SHA256' ? buildTc3 : buildV1;
 
+  /**
+   * GET puts the parameters in the URL, where proxies, access logs and browser histories keep them: refused
+   * for a call that carries a secret (a password, or a session token, which v1 signs as a parameter).
+   */
+  const refuseSecretsInUrl = (
+    action: string,
+    params: Record<string, unknown>,
+    credentials: TencentCredentials,
+  ) => {
+    if (httpMethod !== 'GET') return;
+    const what =
+      secretValues(params).length > 0
+        ? 'a password'
+        : credentials.token && options.signMethod !== 'TC3-HMAC-SHA256'
+          ? 'the session token'
+          : undefined;
+    if (what) {
+      throw new RequestNotSentError('SecretInUrl', `${action}: GET would put ${what} in the URL; use POST`, {
+        retryable: false,
+      });
+    }
+  };
+
   const buildWire = (
     action: string,
     params: Record<string, unknown>,
@@ -268,6 +291,7 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
       // The timer behind `timeout` fires on a later tick; the clock says whether the budget is spent now.
       if (signal.aborted || performance.now() >= deadline)
         throw notSent('the deadline passed before sending');
+      refuseSecretsInUrl(action, params, credentials);
       const wire = buildWire(action, params, credentials, callOptions.region);
       let status: number;
       let text: string;
@@ -293,7 +317,11 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
           },
         );
       }
-      return parseResponse(action, status, text);
+      return parseResponse(action, status, text, [
+        ...secretValues(params),
+        credentials.secretKey,
+        ...(credentials.token ? [credentials.token] : []),
+      ]);
     },
     async close() {
       if (closed) return;
@@ -303,8 +331,42 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
   };
 }
 
-/** Turns Tencent's answer into the Response object, a TencentApiError, or an UnknownOutcomeError. */
-export function parseResponse(action: string, status: number, text: string): TencentResponse {
+/** Parameter names whose values are secrets (LoginSettings.Password), at any depth of a request. */
+const SECRET_PARAMETER = /^password$/i;
+
+/** The secret values a request holds: what no URL, error or log line may carry. */
+export function secretValues(params: unknown, found: string[] = []): string[] {
+  if (Array.isArray(params)) for (const item of params) secretValues(item, found);
+  else if (typeof params === 'object' && params !== null) {
+    for (const [key, value] of Object.entries(params)) {
+      if (SECRET_PARAMETER.test(key) && typeof value === 'string' && value !== '') found.push(value);
+      else secretValues(value, found);
+    }
+  }
+  return found;
+}
+
+/** The longest server message kept (a gateway page or a stack trace is not an error message). */
+const MAX_MESSAGE_LENGTH = 500;
+
+/** A server's error message without anything the request held secret, and not unboundedly long. */
+function sanitizedMessage(message: unknown, secrets: readonly string[]): string {
+  let text = String(message ?? '');
+  for (const secret of secrets) if (secret) text = text.split(secret).join('[REDACTED]');
+  return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH)}…` : text;
+}
+
+/**
+ * Turns Tencent's answer into the Response object, a TencentApiError, or an UnknownOutcomeError. An error
+ * message is kept (it says what Tencent refused), with every one of `secrets` redacted out of it: a server
+ * that echoes a parameter must not carry a password into our errors and logs.
+ */
+export function parseResponse(
+  action: string,
+  status: number,
+  text: string,
+  secrets: readonly string[] = [],
+): TencentResponse {
   if (status !== 200) {
     throw new UnknownOutcomeError(
       'HttpStatus',
@@ -336,7 +398,7 @@ export function parseResponse(action: string, status: number, text: string): Ten
       // and errors").
       if (code === 'DryRunOperation')
         return { ...(response.RequestId ? { RequestId: response.RequestId } : {}), DryRunOperation: true };
-      throw new TencentApiError(code, String(response.Error.Message ?? ''), {
+      throw new TencentApiError(code, sanitizedMessage(response.Error.Message, secrets), {
         requestId: typeof response.RequestId === 'string' ? response.RequestId : undefined,
         retryable: isRetryableTencentCode(code),
         errorClass: classifyTencentCode(code),
@@ -349,7 +411,7 @@ export function parseResponse(action: string, status: number, text: string): Ten
   if (typeof envelope.code === 'number') {
     if (envelope.code === 0) return body as TencentResponse;
     const code = typeof envelope.codeDesc === 'string' ? envelope.codeDesc : String(envelope.code);
-    throw new TencentApiError(code, String(envelope.message ?? ''), {
+    throw new TencentApiError(code, sanitizedMessage(envelope.message, secrets), {
       requestId: undefined,
       retryable: isRetryableTencentCode(code),
       errorClass: classifyTencentCode(code),

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,6 +11,8 @@ import {
 } from '../../local/cvm-simulator/index.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const seedJson = (n: number) =>
+  readFileSync(new URL(`../../events/seed/example-${n}.json`, import.meta.url), 'utf8');
 
 interface Run {
   code: number | null;
@@ -105,6 +109,74 @@ describe('npm run validate', () => {
     expect((await run('bin/validate.ts', [])).code).toBe(2);
     expect((await run('bin/validate.ts', ['--profile', 'bogus', 'events/seed/example-1.json'])).code).toBe(2);
     expect((await run('bin/validate.ts', ['no/such/file.json'])).code).toBe(2);
+  });
+});
+
+describe('npm run validate, as a pre-flight of an API body', () => {
+  it('accepts the control fields the API takes, and checks them', async () => {
+    const body = JSON.stringify({
+      ...JSON.parse(seedJson(1)),
+      webhookUrl: 'https://hooks.example.com/x',
+      metadata: { team: 'web' },
+    });
+    const ok = await run('bin/validate.ts', ['-'], { stdin: body });
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      ok: true,
+      webhookUrl: 'https://hooks.example.com/x',
+      metadata: { team: 'web' },
+    });
+    const bad = await run('bin/validate.ts', ['-'], {
+      stdin: JSON.stringify({ ...JSON.parse(seedJson(1)), webhookUrl: 'http://plain.example.com/' }),
+    });
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).errors).toEqual([expect.objectContaining({ param: 'webhookUrl' })]);
+  });
+
+  it('applies the guardrails and EXTRA_ZONES of the environment, as the API would', async () => {
+    const denied = await run('bin/validate.ts', ['events/seed/example-1.json'], {
+      env: { ALLOWED_ZONES: 'ap-shanghai-2' },
+    });
+    expect(denied.code).toBe(1);
+    expect(JSON.parse(denied.stdout).errors[0]).toMatchObject({
+      code: 'UnauthorizedOperation.ZoneNotAllowed',
+    });
+    const body = JSON.stringify({ Placement: { Zone: 'ap-guangzhou-9' }, ImageId: 'img-pmqg1cw7' });
+    expect((await run('bin/validate.ts', ['-'], { stdin: body })).code).toBe(1);
+    expect(
+      (await run('bin/validate.ts', ['-'], { stdin: body, env: { EXTRA_ZONES: 'ap-guangzhou-9' } })).code,
+    ).toBe(0);
+  });
+
+  it('prints usage with examples for --help, exit 0', async () => {
+    const result = await run('bin/validate.ts', ['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('npm run validate -- --form events/seed/example-2.form');
+  });
+
+  it('says to add --form for a form file given without it, and to leave it out for JSON', async () => {
+    const form = await run('bin/validate.ts', ['events/seed/example-2.form']);
+    expect(form.code).toBe(2);
+    expect(form.stderr).toContain('looks like a flattened form (Placement.Zone=…): add --form');
+    const json = await run('bin/validate.ts', ['--form', 'events/seed/example-2.json']);
+    expect(json.code).toBe(2);
+    expect(json.stderr).toContain('looks like JSON: leave out --form');
+  });
+});
+
+describe('npm run token', () => {
+  it('prints a token and the API_TOKENS entry that admits it', async () => {
+    const result = await run('bin/token.ts', ['alice']);
+    expect(result.code).toBe(0);
+    const [token = ''] = /^ {2}(\S+)$/m.exec(result.stdout.split('API_TOKENS')[0] ?? '')?.slice(1) ?? [];
+    const entry = /alice:([0-9a-f]{64})/.exec(result.stdout)?.[1];
+    expect(entry).toBe(createHash('sha256').update(token).digest('hex'));
+    expect(token.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it('refuses a missing or malformed caller name with exit 2', async () => {
+    expect((await run('bin/token.ts', [])).code).toBe(2);
+    expect((await run('bin/token.ts', ['no spaces'])).code).toBe(2);
   });
 });
 

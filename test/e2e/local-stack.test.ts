@@ -19,6 +19,7 @@ const BOB = 'bob-token-0123456789abcdef01';
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 const seed = (n: number, ext: 'json' | 'form') =>
   readFileSync(new URL(`../../events/seed/example-${n}.${ext}`, import.meta.url), 'utf8');
+const IDEMPOTENCY_SECRET = 'local-stack-test-idempotency-secret-0001';
 const CONTENT_TYPE = { json: 'application/json', form: 'application/x-www-form-urlencoded' } as const;
 
 let stack: LocalStack;
@@ -56,7 +57,11 @@ beforeAll(async () => {
     port: 0,
     simulatorPort: 0,
     dataDir: null,
-    env: { API_TOKENS: `alice:${sha(ALICE)},bob:${sha(BOB)}`, MAX_INSTANCES_PER_JOB: '20' },
+    env: {
+      API_TOKENS: `alice:${sha(ALICE)},bob:${sha(BOB)}`,
+      MAX_INSTANCES_PER_JOB: '20',
+      IDEMPOTENCY_SECRET,
+    },
     logSink: (line) => logLines.push(line),
   });
 });
@@ -152,10 +157,12 @@ describe('the local stack over HTTP', () => {
   it('answers 409 while the first request with the key is still in flight', async () => {
     const validation = validateRunInstances(JSON.parse(seed(1, 'json')), { profile: 'seed-2017' });
     if (!validation.ok) throw new Error('seed example 1 must validate');
-    const fingerprint = requestFingerprint(validation.request, validation.region, {
-      webhookUrl: null,
-      metadata: {},
-    });
+    const fingerprint = requestFingerprint(
+      validation.request,
+      validation.region,
+      { webhookUrl: null, metadata: {} },
+      IDEMPOTENCY_SECRET,
+    );
     await beginIdempotentRequest(
       stack.deps,
       idempotencyRecordKey('alice', 'in-flight-key'),

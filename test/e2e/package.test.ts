@@ -50,10 +50,15 @@ describe('serverless.yml packaged with osls', () => {
     });
   });
 
-  it('routes both API paths through the IAM authorizer', () => {
+  it('routes both API paths through the IAM authorizer, and the rest to the API for its 404/405', () => {
     const routes = resourcesOf('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
-    expect(routes.map((r) => r.RouteKey).sort()).toEqual(['GET /v1/jobs/{jobId}', 'POST /v1/run-instances']);
-    for (const route of routes) expect(route.AuthorizationType).toBe('AWS_IAM');
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual([
+      '$default',
+      'GET /v1/jobs/{jobId}',
+      'POST /v1/run-instances',
+    ]);
+    for (const route of routes)
+      expect(route.AuthorizationType ?? 'NONE').toBe(route.RouteKey === '$default' ? 'NONE' : 'AWS_IAM');
   });
 
   it('gives the submit queue a dead-letter queue after at least 5 receives', () => {

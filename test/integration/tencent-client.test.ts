@@ -204,6 +204,36 @@ describe('outcomes', () => {
     expect(error).toMatchObject({ code, retryable, errorClass, requestId: 'req-err', message: 'refused' });
   });
 
+  it("keeps a server's error message but redacts what the request held secret out of it", async () => {
+    server.reply = tencentReply({
+      Error: {
+        Code: 'InvalidPassword',
+        Message: 'password Hunter2-Hunter2 is too weak; key client-test-secret-key-0123456789',
+      },
+      RequestId: 'req-echo',
+    });
+    const error = await client()
+      .call(
+        'RunInstances',
+        { ...RUN_PARAMS, LoginSettings: { Password: 'Hunter2-Hunter2' } },
+        { region: 'ap-guangzhou' },
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'InvalidPassword', requestId: 'req-echo' });
+    expect((error as Error).message).toBe('password [REDACTED] is too weak; key [REDACTED]');
+  });
+
+  it('cuts an overlong server message short', async () => {
+    server.reply = tencentReply({
+      Error: { Code: 'InternalError', Message: 'x'.repeat(5000) },
+      RequestId: 'r',
+    });
+    const error = await client()
+      .call('DescribeInstances', {}, { region: 'ap-guangzhou' })
+      .catch((e: unknown) => e);
+    expect((error as Error).message.length).toBeLessThanOrEqual(501);
+  });
+
   it('turns a non-200 status into an unknown outcome carrying the status', async () => {
     server.reply = (_req, res) => {
       res.writeHead(502);
@@ -259,12 +289,11 @@ describe('outcomes', () => {
     ],
     ['a hung server', () => {}],
   ])(
-    'keeps the secret key and session token out of the error after %s, even with v1 GET',
+    'keeps the secret key and session token out of the error after %s, even with v1 (token in the body)',
     async (_what, reply) => {
       server.reply = reply;
       const c = client({
         signMethod: 'HmacSHA256',
-        httpMethod: 'GET',
         timeoutMs: 150,
         credentials: staticCredentials(SECRET_ID, SECRET_KEY, 'sts-session-token-secret'),
       });
@@ -272,7 +301,7 @@ describe('outcomes', () => {
         .call('DescribeInstances', { Limit: 1 }, { region: 'ap-guangzhou' })
         .catch((e: unknown) => e)) as Error;
       expect(error).toBeInstanceOf(UnknownOutcomeError);
-      expect(only(server.received).url).toContain('Token=sts-session-token-secret');
+      expect(only(server.received).body.toString()).toContain('Token=sts-session-token-secret');
       const seen = JSON.stringify({
         error,
         message: error.message,
@@ -349,6 +378,44 @@ describe('requests that never leave the process', () => {
       .call('RunInstances', RUN_PARAMS, { timeoutMs: -5 })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RequestNotSentError);
+  });
+
+  it.each(['TC3-HMAC-SHA256', 'HmacSHA256'] as const)(
+    'refuses GET (%s) for a call carrying a password: the URL would hold it',
+    async (signMethod) => {
+      const error = await client({ signMethod, httpMethod: 'GET' })
+        .call(
+          'RunInstances',
+          { ...RUN_PARAMS, LoginSettings: { Password: 'Hunter2-Hunter2' } },
+          { region: 'ap-guangzhou' },
+        )
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'RequestNotSentError', code: 'SecretInUrl', retryable: false });
+      expect(String((error as Error).message)).not.toContain('Hunter2');
+      expect(server.received).toHaveLength(0);
+    },
+  );
+
+  it('refuses v1 GET with a session token, which v1 would sign into the query', async () => {
+    const error = await client({
+      signMethod: 'HmacSHA256',
+      httpMethod: 'GET',
+      credentials: staticCredentials(SECRET_ID, SECRET_KEY, 'session-token-xyz'),
+    })
+      .call('DescribeInstances', { Limit: 1 }, { region: 'ap-guangzhou' })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SecretInUrl' });
+    expect(server.received).toHaveLength(0);
+  });
+
+  it('still GETs with TC3 and a session token: the token travels in a header there', async () => {
+    await client({
+      httpMethod: 'GET',
+      credentials: staticCredentials(SECRET_ID, SECRET_KEY, 'session-token-xyz'),
+    }).call('DescribeInstances', { Limit: 1 }, { region: 'ap-guangzhou' });
+    const request = only(server.received);
+    expect(request.url).not.toContain('session-token-xyz');
+    expect(request.headers['x-tc-token']).toBe('session-token-xyz');
   });
 
   it('refuses a v1 business parameter that collides with a common one', async () => {

@@ -231,11 +231,22 @@ describe('problem+json responses', () => {
     expect(response.headers['retry-after']).toBe('1');
   });
 
-  it('answers 404 problem+json for a route the API does not serve', async () => {
+  it('answers 405 problem+json with Allow for a method a path does not take', async () => {
     const api = mockedApi();
     const event = getJobEvent('x');
-    event.routeKey = 'DELETE /v1/jobs/{jobId}';
+    event.routeKey = '$default';
     event.requestContext.http.method = 'DELETE';
+    const response = await invoke(createApiHandler(api.deps), event);
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe('GET');
+    expect(problemOf(response).code).toBe('UnsupportedProtocol');
+  });
+
+  it('answers 404 problem+json for a path the API does not have', async () => {
+    const api = mockedApi();
+    const event = getJobEvent('x');
+    event.routeKey = '$default';
+    event.rawPath = '/v1/nothing';
     const response = await invoke(createApiHandler(api.deps), event);
     expect(response.statusCode).toBe(404);
     expect(problemOf(response).code).toBe('ResourceNotFound');

@@ -119,3 +119,63 @@ describe('parseRequestBody', () => {
     }
   });
 });
+
+describe('parseRequestBody: UTF-8 only, for every content type', () => {
+  const thrown = (run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      return error;
+    }
+    throw new Error('expected a throw');
+  };
+
+  it.each(['iso-8859-1', 'latin1', 'UTF-16', '"windows-1252"'])('answers charset=%s with 415', (charset) => {
+    const event = runInstancesEvent({ contentType: `application/json; charset=${charset}`, body: '{}' });
+    expect(thrown(() => parseRequestBody(event, 'seed-2017'))).toBeInstanceOf(UnsupportedMediaTypeError);
+  });
+
+  it.each(['utf-8', 'UTF-8', 'utf8', '"utf-8"'])('accepts charset=%s', (charset) => {
+    const event = runInstancesEvent({
+      contentType: `application/json; charset=${charset}`,
+      body: '{"ImageId":"x"}',
+    });
+    expect(parseRequestBody(event, 'seed-2017')).toEqual({ ImageId: 'x' });
+  });
+
+  it('refuses a text body holding U+FFFD, the mark of bytes that were not UTF-8', () => {
+    const event = jsonRunEvent('{"InstanceName":"web-\uFFFD"}');
+    expect(thrown(() => parseRequestBody(event, 'seed-2017'))).toMatchObject({
+      violations: [{ param: '(body)', message: 'is not UTF-8' }],
+    });
+  });
+
+  it('refuses a base64 JSON body whose bytes are not UTF-8', () => {
+    const event = runInstancesEvent({
+      contentType: 'application/json',
+      body: Buffer.from([0x7b, 0xff, 0x7d]).toString('base64'),
+      isBase64Encoded: true,
+    });
+    expect(thrown(() => parseRequestBody(event, 'seed-2017'))).toBeInstanceOf(InvalidRequestError);
+  });
+
+  it('says to send application/json for JSON that came as a form', () => {
+    const event = formRunEvent(JSON.stringify(seedExample(1)));
+    expect(thrown(() => parseRequestBody(event, 'seed-2017'))).toMatchObject({
+      violations: [{ message: expect.stringContaining('send Content-Type: application/json') }],
+    });
+  });
+
+  it('says to send application/json for JSON that came with no content type', () => {
+    const event = runInstancesEvent({ body: JSON.stringify(seedExample(1)) });
+    expect(thrown(() => parseRequestBody(event, 'seed-2017'))).toMatchObject({
+      message: expect.stringContaining('looks like JSON: send it with Content-Type: application/json'),
+    });
+  });
+
+  it('still reads a real form body sent as a form', () => {
+    expect(parseRequestBody(formRunEvent(seedForm(1)), 'seed-2017')).toMatchObject({
+      ImageId: expect.any(String),
+    });
+  });
+});

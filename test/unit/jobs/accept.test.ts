@@ -137,6 +137,22 @@ describe('acceptJob, without HTTP', () => {
     }
   });
 
+  it.each(['cvmp-00000000-0000-4000-8000-000000000009', 'CVMP-anything'])(
+    "refuses the caller ClientToken %s: it lies in the derived tokens' namespace",
+    async (ClientToken) => {
+      const api = mockedApi();
+      const error = await acceptJob(api.deps, {
+        caller: 'alice',
+        request: validRequest({ ClientToken }),
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        kind: 'invalid',
+        violations: [{ param: 'ClientToken', code: 'InvalidClientToken.Reserved' }],
+      });
+      expect(api.ddb.calls()).toHaveLength(0);
+    },
+  );
+
   it('refuses a ClientToken another job holds', async () => {
     const api = mockedApi();
     api.ddb.on(PutCommand).callsFake((input: { Item: { kind: string } }) => {

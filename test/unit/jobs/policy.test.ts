@@ -23,7 +23,7 @@ describe('checkPolicy', () => {
       {
         param: 'Placement.Zone',
         code: 'UnauthorizedOperation.ZoneNotAllowed',
-        message: expect.stringContaining('ALLOWED_ZONES'),
+        message: 'ap-guangzhou-3 is not allowed by ALLOWED_ZONES (ap-shanghai-2)',
       },
     ]);
   });

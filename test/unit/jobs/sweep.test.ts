@@ -94,3 +94,21 @@ describe('parseSubmitMessage', () => {
     },
   );
 });
+
+describe('requeueStaleJobs at a restart of the local stack (no limit)', () => {
+  it('re-enqueues every stale job, beyond a thousand, page by page', async () => {
+    const api = mockedApi();
+    let n = 0;
+    const page = () =>
+      Array.from({ length: 100 }, () => {
+        const jobId = jobIdOf(++n);
+        return { pk: `job#${jobId}`, kind: 'job', ...jobIn('QUEUED', { jobId }) };
+      });
+    const query = api.ddb.on(QueryCommand);
+    for (let i = 0; i < 10; i++) query.resolvesOnce({ Items: page(), LastEvaluatedKey: { pk: `p${i}` } });
+    query.resolvesOnce({ Items: page() });
+    api.ddb.on(UpdateCommand).resolves({ Attributes: jobIn('QUEUED', { version: 2 }) });
+    await expect(requeueStaleJobs(api.deps, { olderThanMs: 0 })).resolves.toBe(1100);
+    expect(api.sqs.commandCalls(SendMessageCommand)).toHaveLength(1100);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DecodeResult } from '../../../lib/run-instances/form.ts';
+import { type DecodeResult, decodeFormComponent } from '../../../lib/run-instances/form.ts';
 import {
   CODES,
   decodeFlattened,
@@ -302,5 +302,40 @@ describe('encodeForm and encodeRfc3986', () => {
   it('encodes seed example 2 so that decoding gives the request back', () => {
     const request = seedBusinessRequest(2);
     expect(decode(encodeForm(flattenParams(request)))).toEqual({ ok: true, value: request });
+  });
+});
+
+describe('decodeFormComponent (strict UTF-8)', () => {
+  it.each([
+    ['a+b', 'a b'],
+    ['%E6%9C%AA%E5%91%BD%E5%90%8D', '未命名'],
+    ['100%', '100%'],
+    ['%zz', '%zz'],
+    ['plain', 'plain'],
+  ])('decodes %s as URLSearchParams would', (text, decoded) => {
+    expect(decodeFormComponent(text)).toBe(decoded);
+    expect(new URLSearchParams(`k=${text}`).get('k')).toBe(decoded);
+  });
+
+  it.each(['%FF', '%C3', '%E6%9C', '%ED%A0%80'])('refuses %s: bytes that are not UTF-8', (text) => {
+    expect(decodeFormComponent(text)).toBeUndefined();
+  });
+
+  it('reports a value that is not UTF-8 by its parameter, and a name by the body', () => {
+    expect(decodeFlattened('ImageId=%FF&%FE=x')).toEqual({
+      ok: false,
+      errors: [
+        {
+          param: 'ImageId',
+          code: CODES.invalidParameter,
+          message: 'percent-encodes its value in bytes that are not UTF-8',
+        },
+        {
+          param: '(body)',
+          code: CODES.invalidParameter,
+          message: 'percent-encodes a parameter name in bytes that are not UTF-8',
+        },
+      ],
+    });
   });
 });

@@ -1403,3 +1403,98 @@ describe('validateRunInstances reports distinct violations of one rule separatel
     ]);
   });
 });
+
+describe('zones (lib/run-instances/zones.ts)', () => {
+  const zoneErrors = (zone: string, extraZones?: string[]) =>
+    errorsOf(
+      validateRunInstances(validRequest({ Placement: { Zone: zone } }), {
+        profile: 'current',
+        now: NOW,
+        ...(extraZones ? { extraZones } : {}),
+      }),
+    ).filter((e) => e.param === 'Placement.Zone');
+
+  it('refuses a zone its region does not have, listing the zones it has', () => {
+    expect(zoneErrors('ap-guangzhou-9')).toEqual([
+      {
+        param: 'Placement.Zone',
+        code: CODES.zoneMismatchRegion,
+        message: expect.stringContaining('ap-guangzhou has ap-guangzhou-1, ap-guangzhou-2, ap-guangzhou-3'),
+      },
+    ]);
+  });
+
+  it('suggests the zone a misspelt one was meant to be', () => {
+    expect(zoneErrors('ap-guangzhuo-3')[0]?.message).toContain('did you mean ap-guangzhou-3?');
+  });
+
+  it('says how to admit a zone opened after the catalog was made', () => {
+    expect(zoneErrors('ap-guangzhou-9')[0]?.message).toContain('EXTRA_ZONES');
+  });
+
+  it('admits a zone of EXTRA_ZONES, even in a region the catalog does not know', () => {
+    expect(zoneErrors('ap-guangzhou-9', ['ap-guangzhou-9'])).toEqual([]);
+    expect(zoneErrors('ap-newcity-1', ['ap-newcity-1'])).toEqual([]);
+  });
+
+  it('keeps sold-out zones: they exist, and the seed itself uses Guangzhou zone 2', () => {
+    expect(zoneErrors('ap-guangzhou-2')).toEqual([]);
+    expect(zoneErrors('ap-shanghai-1')).toEqual([]);
+  });
+});
+
+describe('messages that say what to do', () => {
+  const passwordMessages = (password: string) =>
+    errorsOf(validate(validRequest({ LoginSettings: { Password: password } }), 'current'))
+      .filter((e) => e.param === 'LoginSettings.Password')
+      .map((e) => e.message);
+
+  it.each([
+    ['too short', 'Ab1', ['must be 8-30 characters long']],
+    [
+      'of one character class',
+      'webserverpassword',
+      ['must mix at least 2 of: lower-case letters, upper-case letters, digits, special characters'],
+    ],
+    [
+      'with a character outside the set',
+      'Web Server 2024',
+      [expect.stringContaining('may hold only letters, digits and the special characters')],
+    ],
+    [
+      'too short and of one class',
+      'abc',
+      ['must be 8-30 characters long', expect.stringContaining('must mix at least 2')],
+    ],
+  ])('names the password rule broken by a password %s, never the password', (_name, password, messages) => {
+    const got = passwordMessages(password);
+    expect(got).toEqual(messages);
+    for (const message of got) expect(message).not.toContain(password);
+  });
+
+  it('reports two data disks under seed-2017 once', () => {
+    const errors = errorsOf(
+      validate(validRequest({ DataDisks: disks(2, 'CLOUD_BASIC') }), 'seed-2017'),
+    ).filter((e) => e.param === 'DataDisks');
+    expect(errors).toEqual([expect.objectContaining({ message: 'accepts at most 1 item' })]);
+  });
+
+  it('renders a nested value by its kind, however deep, instead of echoing it', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    const errors = errorsOf(validate({ ...validRequest(), InstanceChargeType: deep }, 'current'));
+    expect(errors).toEqual([
+      expect.objectContaining({
+        param: 'InstanceChargeType',
+        message: expect.stringContaining('(got an array)'),
+      }),
+    ]);
+  });
+
+  it('cuts a long string it quotes short', () => {
+    const [error] = errorsOf(
+      validate({ ...validRequest(), InstanceChargeType: 'X'.repeat(10_000) }, 'current'),
+    );
+    expect(error?.message.length).toBeLessThan(200);
+  });
+});
