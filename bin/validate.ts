@@ -12,9 +12,9 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadValidationSettings } from '../lib/config.ts';
 import { RequestError } from '../lib/errors.ts';
-import { checkSubmission } from '../lib/jobs/submission.ts';
 import { splitControlFields } from '../lib/jobs/control-fields.ts';
 import { policyFromConfig } from '../lib/jobs/policy.ts';
+import { checkSubmission } from '../lib/jobs/submission.ts';
 import {
   decodeFlattened,
   jsonSyntaxViolation,

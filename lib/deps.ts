@@ -87,7 +87,10 @@ export function tencentCredentials(config: Config): CredentialsProvider {
   }
   if (config.TENCENTCLOUD_CREDENTIALS_SECRET) {
     return secretsManagerCredentials({
-      client: new SecretsManagerClient({}),
+      client: new SecretsManagerClient({
+        requestHandler: AWS_REQUEST_HANDLER,
+        maxAttempts: AWS_MAX_ATTEMPTS,
+      }),
       secretName: config.TENCENTCLOUD_CREDENTIALS_SECRET,
     });
   }

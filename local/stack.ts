@@ -135,7 +135,11 @@ function positiveNumber(env: Record<string, string | undefined>, name: string, f
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new LocalStackStartError(
+      'InvalidSetting',
+      `${name} must be a positive whole number (got "${raw}")`,
+    );
   return value;
 }
 
@@ -160,6 +164,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
   };
   try {
+    const pollIntervalMs = positiveNumber(env, 'POLL_INTERVAL_MS', DEFAULT_POLL_INTERVAL_MS);
     if (dataDir) {
       mkdirSync(dataDir, { recursive: true });
       cleanup.push(lockDataDir(dataDir));
@@ -171,10 +176,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' });
       res.end(
         JSON.stringify({
-          title: 'Starting',
+          type: 'urn:cvm-provisioner:problem:service-unavailable',
+          title: 'Service unavailable',
           status: 503,
-          detail: 'The local stack is starting',
+          detail: 'The local stack is starting; retry in a moment',
+          instance: req.url ?? '/',
           code: 'ServiceUnavailable',
+          errors: [],
         }),
       );
     });
@@ -183,17 +191,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     });
-    const emulators = await startEmulators(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {});
-    cleanup.push(() => emulators.stop());
-    const clients = localClients(emulators);
-    cleanup.push(async () => {
-      clients.dynamodb.destroy();
-      clients.sqs.destroy();
-    });
-    const resources = readStackResources(STAGE, file);
-    const provisioned = await provisionResources(clients, resources);
-    const { service, functions } = readFunctions(file);
-
+    // Then the simulator's: both ports are said to be taken before anything is created.
     let simulator: Simulator | undefined;
     let tencentEndpoint = env.TENCENTCLOUD_ENDPOINT ?? '';
     const tencentKeys: Record<string, string> = {};
@@ -215,6 +213,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tencentEndpoint = simulator.url;
       Object.assign(tencentKeys, { TENCENTCLOUD_SECRET_ID: secretId, TENCENTCLOUD_SECRET_KEY: secretKey });
     }
+
+    const emulators = await startEmulators(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {});
+    cleanup.push(() => emulators.stop());
+    const clients = localClients(emulators);
+    cleanup.push(async () => {
+      clients.dynamodb.destroy();
+      clients.sqs.destroy();
+    });
+    const resources = readStackResources(STAGE, file);
+    const provisioned = await provisionResources(clients, resources);
+    const { service, functions } = readFunctions(file);
 
     const token = env.API_TOKENS ? undefined : devToken(dataDir);
     const idempotencySecret = env.IDEMPOTENCY_SECRET || localSecret(dataDir, 'idempotency-secret');
@@ -244,7 +253,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       localEnv,
       sqs: clients.sqs,
       queueUrls: provisioned.queueUrls,
-      pollIntervalMs: positiveNumber(env, 'POLL_INTERVAL_MS', DEFAULT_POLL_INTERVAL_MS),
+      pollIntervalMs,
       logger,
       logSink: sink,
     });

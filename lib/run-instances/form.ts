@@ -141,15 +141,24 @@ const HEX = /^[0-9A-Fa-f]{2}$/;
  * undefined where URLSearchParams would silently put U+FFFD.
  */
 export function decodeFormComponent(text: string): string | undefined {
-  if (!text.includes('%')) return text.includes('+') ? text.replaceAll('+', ' ') : text;
+  const spaced = text.includes('+') ? text.replaceAll('+', ' ') : text;
+  if (!spaced.includes('%')) return spaced;
+  try {
+    // The native decoder is strict about UTF-8; it also refuses a literal `%`, which the slow path keeps.
+    return decodeURIComponent(spaced);
+  } catch {
+    return decodeBytewise(spaced);
+  }
+}
+
+function decodeBytewise(text: string): string | undefined {
   const bytes: number[] = [];
   for (let i = 0; i < text.length; i++) {
     const ch = text[i] as string;
     if (ch === '%' && HEX.test(text.slice(i + 1, i + 3))) {
       bytes.push(Number.parseInt(text.slice(i + 1, i + 3), 16));
       i += 2;
-    } else if (ch === '+') bytes.push(0x20);
-    else {
+    } else {
       const code = text.codePointAt(i) ?? 0;
       const char = String.fromCodePoint(code);
       for (const byte of ENCODER.encode(char)) bytes.push(byte);

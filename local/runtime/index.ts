@@ -56,6 +56,16 @@ export function functionEnvironment(
   return env;
 }
 
+/** How many containers a function runs at once: its reserved concurrency, else its SQS sources' maximum. */
+function concurrencyOf(spec: FunctionSpec): number {
+  if (spec.reservedConcurrency !== undefined) return spec.reservedConcurrency;
+  const sqs = spec.events.flatMap((event) => (event.kind === 'sqs' ? [event.maximumConcurrency ?? 2] : []));
+  return sqs.length ? sqs.reduce((a, b) => a + b, 0) : DEFAULT_CONCURRENCY;
+}
+
+/** Containers a function gets when serverless.yml names no concurrency (an HTTP function, say). */
+const DEFAULT_CONCURRENCY = 4;
+
 export function startRuntime(options: RuntimeOptions): Runtime {
   // Every function's environment first: a mistake in one stops the start before anything runs.
   const environments = new Map(
@@ -83,6 +93,7 @@ export function startRuntime(options: RuntimeOptions): Runtime {
         env: { ...environments.get(spec.name), AWS_LAMBDA_FUNCTION_NAME: name },
         logSink: options.logSink,
         root: options.root ?? PROJECT_ROOT,
+        maxContainers: concurrencyOf(spec),
       });
       functions.set(spec.name, fn);
       spec.events.forEach((event, i) => {

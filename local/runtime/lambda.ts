@@ -5,21 +5,22 @@ import { Worker } from 'node:worker_threads';
 import type { ContainerData, ContainerReply, InvokeMessage, SerializedError } from './container.ts';
 
 /**
- * One Lambda function on the local stack: its handler runs in a container (a worker thread) with the
- * function's own environment, started on the first invocation (a cold start) and reused after (warm). As on
- * Lambda, an invocation that outlives the function's timeout fails and its container is discarded; so is one
- * that crashed. Unlike Lambda, one container serves concurrent invocations (Node interleaves them), so a
- * timeout or a crash also fails the invocations in flight beside it — the same outcome as several containers
- * dying, on fewer threads.
+ * One Lambda function on the local stack: its handler runs in containers (worker threads) with the function's
+ * own environment. As on Lambda, a container runs one invocation at a time; a second concurrent invocation
+ * gets a second container (a cold start), up to the function's concurrency, beyond which invocations wait
+ * for a container to be free. A container is reused while it lives (warm starts keep module scope); one whose
+ * invocation outlives the function's timeout, or that crashed, is discarded.
  */
 export interface LocalFunction {
   readonly name: string;
   readonly timeoutMs: number;
   /** Runs one invocation; rejects with InvocationError when the handler throws, times out or crashes. */
   invoke(event: unknown): Promise<unknown>;
-  /** Invocations in flight now. */
+  /** Invocations in flight now (busy containers). */
   readonly inFlight: number;
-  /** Ends the current container as a crash would (tests: a process killed mid-invocation). */
+  /** Containers alive now (busy or idle). */
+  readonly containers: number;
+  /** Ends every container as a crash would (tests: a process killed mid-invocation). */
   crash(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -37,6 +38,8 @@ export interface LocalFunctionOptions {
   logSink: (line: string) => void;
   /** The project root (the directory of serverless.yml). */
   root: string;
+  /** Containers at most (the function's concurrency); invocations beyond wait for a free one. */
+  maxContainers: number;
 }
 
 /** Why an invocation failed, as Lambda reports it: the handler's error, a timeout, or a crashed runtime. */
@@ -60,26 +63,45 @@ interface Pending {
 interface Container {
   worker: Worker;
   ready: Promise<void>;
-  pending: Map<number, Pending>;
+  /** Taken by an invocation (from the moment it is handed out until the invocation settles). */
+  busy: boolean;
+  /** The one invocation it runs. */
+  pending: Pending | undefined;
   ended: boolean;
 }
 
 export function createLocalFunction(options: LocalFunctionOptions): LocalFunction {
   const timeoutMs = options.timeoutSeconds * 1000;
-  let container: Container | undefined;
-  let nextId = 1;
+  const maxContainers = Math.max(1, options.maxContainers);
+  const pool: Container[] = [];
+  const waiting: Array<(container: Container) => void> = [];
   let stopped = false;
 
   const end = async (target: Container, kind: 'timeout' | 'crash', error: SerializedError): Promise<void> => {
     if (target.ended) return;
     target.ended = true;
-    if (container === target) container = undefined;
-    for (const [, pending] of target.pending) {
+    pool.splice(pool.indexOf(target), 1);
+    const pending = target.pending;
+    target.pending = undefined;
+    if (pending) {
       clearTimeout(pending.timer);
       pending.reject(new InvocationError(options.name, kind, error));
     }
-    target.pending.clear();
     await target.worker.terminate();
+    // Someone may be waiting for a container: the pool has room again.
+    const next = waiting.shift();
+    if (next && !stopped) next(start());
+  };
+
+  const release = (target: Container) => {
+    target.pending = undefined;
+    target.busy = false;
+    if (target.ended) return;
+    const next = waiting.shift();
+    if (next) {
+      target.busy = true;
+      next(target);
+    }
   };
 
   const start = (): Container => {
@@ -98,7 +120,14 @@ export function createLocalFunction(options: LocalFunctionOptions): LocalFunctio
     for (const stream of [worker.stdout, worker.stderr]) {
       createInterface({ input: stream }).on('line', (line) => options.logSink(line));
     }
-    const target: Container = { worker, pending: new Map(), ended: false, ready: Promise.resolve() };
+    const target: Container = {
+      worker,
+      busy: true,
+      pending: undefined,
+      ended: false,
+      ready: Promise.resolve(),
+    };
+    pool.push(target);
     target.ready = new Promise<void>((ready, failed) => {
       worker.on('message', (reply: ContainerReply) => {
         if (reply.type === 'ready') return ready();
@@ -106,10 +135,10 @@ export function createLocalFunction(options: LocalFunctionOptions): LocalFunctio
           failed(new InvocationError(options.name, 'crash', reply.error));
           return void end(target, 'crash', reply.error);
         }
-        const pending = target.pending.get(reply.id);
+        const pending = target.pending;
         if (!pending) return;
-        target.pending.delete(reply.id);
         clearTimeout(pending.timer);
+        release(target);
         if (reply.type === 'result') pending.resolve(reply.result);
         else pending.reject(new InvocationError(options.name, 'handler', reply.error));
       });
@@ -127,58 +156,80 @@ export function createLocalFunction(options: LocalFunctionOptions): LocalFunctio
     return target;
   };
 
+  /** An idle container, a new one if the pool has room, or the next one to come free — taken (busy). */
+  const acquire = (): Promise<Container> => {
+    const idle = pool.find((container) => !container.busy && !container.ended);
+    if (idle) {
+      idle.busy = true;
+      return Promise.resolve(idle);
+    }
+    if (pool.length < maxContainers) return Promise.resolve(start());
+    return new Promise((resolveContainer) => waiting.push(resolveContainer));
+  };
+
+  const run = async (target: Container, event: unknown): Promise<unknown> => {
+    const deadline = Date.now() + timeoutMs;
+    const result = new Promise<unknown>((resolvePromise, reject) => {
+      const timer = setTimeout(() => {
+        void end(target, 'timeout', {
+          name: 'Sandbox.Timedout',
+          message: `Task timed out after ${options.timeoutSeconds.toFixed(2)} seconds`,
+        });
+      }, timeoutMs);
+      target.pending = { resolve: resolvePromise, reject, timer };
+    });
+    // The cold start counts against the timeout, as on Lambda (init is billed to the first invocation).
+    await target.ready.catch(() => undefined);
+    if (!target.ended) {
+      const message: InvokeMessage = { type: 'invoke', id: 1, event, deadline, requestId: randomUUID() };
+      try {
+        target.worker.postMessage(message);
+      } catch (error) {
+        // An event the thread cannot be handed (not structured-cloneable) fails this invocation alone.
+        const pending = target.pending;
+        if (pending) {
+          clearTimeout(pending.timer);
+          release(target);
+          pending.reject(
+            new InvocationError(options.name, 'handler', {
+              name: 'Runtime.InvalidEvent',
+              message: String(error),
+            }),
+          );
+        }
+      }
+    }
+    return result;
+  };
+
   return {
     name: options.name,
     timeoutMs,
     get inFlight() {
-      return container?.pending.size ?? 0;
+      return pool.filter((container) => container.busy).length;
+    },
+    get containers() {
+      return pool.length;
     },
     async invoke(event) {
       if (stopped) throw new Error(`${options.name} is stopped`);
-      container ??= start();
-      const target = container;
-      const id = nextId++;
-      const deadline = Date.now() + timeoutMs;
-      const result = new Promise<unknown>((resolvePromise, reject) => {
-        const timer = setTimeout(() => {
-          void end(target, 'timeout', {
-            name: 'Sandbox.Timedout',
-            message: `Task timed out after ${options.timeoutSeconds.toFixed(2)} seconds`,
-          });
-        }, timeoutMs);
-        target.pending.set(id, { resolve: resolvePromise, reject, timer });
-      });
-      // The cold start counts against the timeout, as on Lambda (init is billed to the first invocation).
-      await target.ready.catch(() => undefined);
-      if (!target.ended) {
-        const message: InvokeMessage = { type: 'invoke', id, event, deadline, requestId: randomUUID() };
-        try {
-          target.worker.postMessage(message);
-        } catch (error) {
-          // An event the thread cannot be handed (not structured-cloneable) fails this invocation alone.
-          const pending = target.pending.get(id);
-          target.pending.delete(id);
-          if (pending) {
-            clearTimeout(pending.timer);
-            pending.reject(
-              new InvocationError(options.name, 'handler', {
-                name: 'Runtime.InvalidEvent',
-                message: String(error),
-              }),
-            );
-          }
-        }
-      }
-      return result;
+      return run(await acquire(), event);
     },
     async crash() {
-      if (container)
-        await end(container, 'crash', { name: 'Runtime.ExitError', message: 'the container was killed' });
+      await Promise.all(
+        [...pool].map((container) =>
+          end(container, 'crash', { name: 'Runtime.ExitError', message: 'the container was killed' }),
+        ),
+      );
     },
     async stop() {
       stopped = true;
-      if (container)
-        await end(container, 'crash', { name: 'Runtime.ExitError', message: 'the stack stopped' });
+      waiting.length = 0;
+      await Promise.all(
+        [...pool].map((container) =>
+          end(container, 'crash', { name: 'Runtime.ExitError', message: 'the stack stopped' }),
+        ),
+      );
     },
   };
 }

@@ -138,6 +138,14 @@ describe('containers on the local runtime', () => {
     });
   });
 
+  it('runs concurrent invocations in containers of their own, one invocation per container', async () => {
+    const slow = stack.runtime.functions.get('slow');
+    const before = slow?.containers ?? 0;
+    const results = await Promise.all([slow?.invoke({ sleepMs: 300 }), slow?.invoke({ sleepMs: 300 })]);
+    expect(results).toEqual([{ slept: 300 }, { slept: 300 }]);
+    expect(slow?.containers).toBeGreaterThanOrEqual(Math.max(before, 2));
+  });
+
   it('discards a timed-out container and serves the next invocation from a fresh one', async () => {
     const slow = stack.runtime.functions.get('slow');
     await expect(slow?.invoke({})).rejects.toMatchObject({ errorType: 'Sandbox.Timedout' });
