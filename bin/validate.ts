@@ -12,16 +12,11 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadValidationSettings } from '../lib/config.ts';
 import { RequestError } from '../lib/errors.ts';
+import { parseRequestBody } from '../lib/http/body.ts';
 import { splitControlFields } from '../lib/jobs/control-fields.ts';
 import { policyFromConfig } from '../lib/jobs/policy.ts';
 import { checkSubmission } from '../lib/jobs/submission.ts';
-import {
-  decodeFlattened,
-  jsonSyntaxViolation,
-  PROFILE_NAMES,
-  redactRequest,
-  schemaFor,
-} from '../lib/run-instances/index.ts';
+import { PROFILE_NAMES, redactRequest } from '../lib/run-instances/index.ts';
 
 const USAGE = `usage: npm run validate -- [--form] [--profile ${PROFILE_NAMES.join('|')}] <file | ->`;
 const HELP = `${USAGE}
@@ -68,38 +63,45 @@ function main(): number {
   } catch (error) {
     return usage((error as Error).message);
   }
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    bytes = readFileSync(file === '-' ? 0 : file);
   } catch (error) {
     return usage(`cannot read ${file}: ${(error as Error).message}`);
   }
-  if (!args.values.form && !looksLikeJson(text) && looksLikeForm(text))
+  const head = bytes.subarray(0, 256).toString('latin1');
+  if (!args.values.form && !looksLikeJson(head) && looksLikeForm(head))
     return usage(`${file} looks like a flattened form (Placement.Zone=…): add --form`);
-  if (args.values.form && looksLikeJson(text)) return usage(`${file} looks like JSON: leave out --form`);
+  if (args.values.form && looksLikeJson(head)) return usage(`${file} looks like JSON: leave out --form`);
 
+  // A form file's final newline is the editor's, not a parameter's: `curl --data @file` leaves it out too.
+  if (args.values.form) {
+    let end = bytes.length;
+    while (end > 0 && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d)) end--;
+    bytes = bytes.subarray(0, end);
+  }
   const profile = settings.VALIDATION_PROFILE;
   let body: Record<string, unknown>;
-  if (args.values.form) {
-    const decoded = decodeFlattened(text.trim(), schemaFor(profile));
-    if (!decoded.ok) return refused(decoded.errors);
-    body = decoded.value;
-  } else {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      return refused([jsonSyntaxViolation(error)]);
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-      return refused([
-        {
-          param: '(body)',
-          code: 'InvalidParameter',
-          message: 'must be a JSON object of RunInstances parameters',
+  try {
+    // Exactly as the API reads a body: its bytes, strict UTF-8, the same size limit and decoders.
+    body = parseRequestBody(
+      {
+        headers: {
+          'content-type': args.values.form ? 'application/x-www-form-urlencoded' : 'application/json',
         },
-      ]);
-    body = parsed as Record<string, unknown>;
+        body: bytes.toString('base64'),
+        isBase64Encoded: true,
+      },
+      profile,
+    );
+  } catch (error) {
+    if (error instanceof RequestError)
+      return refused(
+        error.violations.length
+          ? error.violations
+          : [{ param: '(body)', code: error.code, message: error.message }],
+      );
+    throw error;
   }
   try {
     const checked = checkSubmission(

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { ConfigError } from './errors.ts';
 import { PROFILE_NAMES } from './run-instances/profiles.ts';
 import { ZONE_PATTERN } from './run-instances/regions.ts';
+import { isKnownZone } from './run-instances/zones.ts';
 import { DEFAULT_ENDPOINT, parseEndpoint } from './tencent/endpoint.ts';
 import { SIGN_METHODS } from './tencent/sign-methods.ts';
 
@@ -33,6 +34,8 @@ export interface ApiToken {
   /** Lower-case hex SHA-256 of the bearer token. */
   sha256: string;
 }
+
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 const API_TOKEN_ENTRY = /^([A-Za-z0-9._@-]{1,64}):([0-9a-fA-F]{64})$/;
 
@@ -147,6 +150,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (config.AUTH_MODE === 'token' && !config.API_TOKENS?.length)
     problems.push('AUTH_MODE=token needs API_TOKENS');
+  // A guardrail that allows a zone the validator refuses would allow nothing: say so at start.
+  const unknownZones = (config.ALLOWED_ZONES ?? []).filter((zone) => !isKnownZone(zone, config.EXTRA_ZONES));
+  if (unknownZones.length) {
+    problems.push(
+      `ALLOWED_ZONES names zones that do not exist: ${unknownZones.join(', ')} (a zone opened recently can be admitted with EXTRA_ZONES)`,
+    );
+  }
+  // The SHA-256 of the empty string: no token has it, so the entry could never authenticate anyone.
+  for (const { name, sha256 } of config.API_TOKENS ?? []) {
+    if (sha256 === EMPTY_SHA256) problems.push(`API_TOKENS gives ${name} the hash of an empty token`);
+  }
   // One token, one caller: the same hash under two names would authenticate as whichever comes first.
   const owners = new Map<string, string>();
   for (const { name, sha256 } of config.API_TOKENS ?? []) {

@@ -81,10 +81,27 @@ export class RequestError extends ProvisionerError {
   }
 }
 
-/** The request breaks the RunInstances rules (or is malformed); every violation is listed. */
+/**
+ * The most violations a refusal lists. A request breaking more is hostile or badly broken; listing them all
+ * would let 64 KiB of body make megabytes of answer (past Lambda's 6 MB response limit).
+ */
+export const MAX_VIOLATIONS = 50;
+
+/** The request breaks the RunInstances rules (or is malformed); every violation is listed, up to a bound. */
 export class InvalidRequestError extends RequestError {
-  constructor(violations: readonly ParamError[], detail?: string) {
-    const count = violations.length;
+  constructor(all: readonly ParamError[], detail?: string) {
+    const count = all.length;
+    const violations =
+      count > MAX_VIOLATIONS
+        ? [
+            ...all.slice(0, MAX_VIOLATIONS),
+            {
+              param: '(body)',
+              code: all[0]?.code ?? 'InvalidParameter',
+              message: `and ${count - MAX_VIOLATIONS} more violations, not listed: fix these first`,
+            },
+          ]
+        : all;
     super(
       {
         kind: 'invalid',
@@ -191,6 +208,23 @@ export class ClientTokenInUseError extends RequestError {
       detail:
         "Another job already uses this ClientToken; Tencent would answer it with that job's instances. Use a new ClientToken, or none",
     });
+  }
+}
+
+/** Another request reserving the same ClientToken has not finished; it may still create its job. */
+export class ClientTokenInProgressError extends RequestError {
+  constructor(retryAfterSeconds: number) {
+    super(
+      {
+        kind: 'conflict',
+        problem: 'client-token-in-progress',
+        title: 'Another request with this ClientToken is in progress',
+        code: 'InvalidClientToken.InProgress',
+        detail:
+          'A request with this ClientToken is still being accepted; retry shortly (the token then belongs to whichever job was stored)',
+      },
+      { retryAfterSeconds },
+    );
   }
 }
 

@@ -72,8 +72,10 @@ function parseEvent(where: string, event: unknown): EventSource {
     // `httpApi: '*'` is API Gateway's catch-all route; `httpApi: 'GET /path'` the short form of a route.
     if (settings === '*') return { kind, routeKey: '$default' };
     if (typeof settings === 'string' && /^[A-Z]+ \//.test(settings)) return { kind, routeKey: settings };
+    if (typeof settings === 'string') fail(where, `httpApi '${settings}' must be '*' or 'METHOD /path'`);
     if (!isObject(settings)) fail(where, 'httpApi needs method and path');
-    const method = String(settings.method ?? '').toUpperCase();
+    // `method: '*'` is API Gateway's ANY.
+    const method = settings.method === '*' ? 'ANY' : String(settings.method ?? '').toUpperCase();
     const path = String(settings.path ?? '');
     if (!method || !path.startsWith('/')) fail(where, 'httpApi needs method and path');
     return { kind, routeKey: `${method} ${path}` };

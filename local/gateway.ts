@@ -3,8 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpEvent, HttpResponse } from '../lib/http/types.ts';
 import type { Logger } from '../lib/log.ts';
 
-/** What API Gateway HTTP API accepts at most (docs/aws.md, "API Gateway HTTP API": 10 MB payload). */
-const MAX_GATEWAY_BODY_BYTES = 10 * 1024 * 1024;
+/**
+ * What reaches a Lambda at most: API Gateway HTTP API takes 10 MB, but a synchronous Lambda invocation carries
+ * at most 6 MB of request and 6 MB of response (docs/aws.md, "API Gateway HTTP API").
+ */
+const MAX_GATEWAY_BODY_BYTES = 6 * 1024 * 1024;
+const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 /** API Gateway's catch-all route key (serverless.yml: `httpApi: '*'`). */
 const DEFAULT_ROUTE_KEY = '$default';
 
@@ -67,7 +71,7 @@ async function readBody(req: IncomingMessage, res: ServerResponse): Promise<Buff
     for await (const chunk of req as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > MAX_GATEWAY_BODY_BYTES) {
-        problem(res, 413, 'Request Entity Too Large', 'API Gateway accepts at most 10 MB');
+        problem(res, 413, 'Request Entity Too Large', 'A Lambda function takes at most 6 MB of request');
         return undefined;
       }
       chunks.push(chunk);
@@ -106,9 +110,11 @@ function eventBody(body: Buffer, contentType: string): { body?: string; isBase64
  * request does escapes this function.
  */
 export function createGateway(routes: readonly Route[], logger: Logger) {
+  // API Gateway prefers a route naming the method over `ANY` on the same path (and either over `$default`).
   const compiled = routes
     .filter((route) => route.routeKey !== DEFAULT_ROUTE_KEY)
-    .map((route) => ({ route, ...matcher(route.routeKey) }));
+    .map((route) => ({ route, ...matcher(route.routeKey) }))
+    .sort((a, b) => Number(a.method === 'ANY') - Number(b.method === 'ANY'));
   const fallback = routes.find((route) => route.routeKey === DEFAULT_ROUTE_KEY);
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -121,7 +127,9 @@ export function createGateway(routes: readonly Route[], logger: Logger) {
       return problem(res, 400, 'Bad request', 'The request target is not a valid path');
     }
     const method = req.method ?? 'GET';
-    const found = compiled.find((c) => c.method === method && c.pattern.test(url.pathname));
+    const found = compiled.find(
+      (c) => (c.method === method || c.method === 'ANY') && c.pattern.test(url.pathname),
+    );
     const route = found?.route ?? fallback;
     if (!route) return problem(res, 404, 'Not found', `No route ${method} ${url.pathname}`, url.pathname);
     const match = found ? (found.pattern.exec(url.pathname) ?? []) : [];
@@ -172,6 +180,13 @@ export function createGateway(routes: readonly Route[], logger: Logger) {
     } catch (error) {
       // API Gateway answers a failed integration (an error, a timeout, a crash) with a bare 500.
       logger.error('the function failed; the gateway answers 500', { routeKey: route.routeKey, error });
+      return problem(res, 500, 'Internal error', 'The function failed', url.pathname);
+    }
+    if (result && Buffer.byteLength(result.body) > MAX_RESPONSE_BYTES) {
+      // Lambda refuses to return it (Function.ResponseSizeTooLarge): API Gateway answers 500.
+      logger.error('the function answered more than 6 MB; Lambda would refuse it, the gateway answers 500', {
+        routeKey: route.routeKey,
+      });
       return problem(res, 500, 'Internal error', 'The function failed', url.pathname);
     }
     if (!result) {

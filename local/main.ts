@@ -4,7 +4,11 @@
  */
 import { type LocalStack, LocalStackStartError, startLocalStack } from './stack.ts';
 
-const port = Number(process.env.PORT ?? 3000);
+const port = Number(process.env.PORT || 3000);
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  console.error(`npm start: PORT must be a port number (got "${process.env.PORT}")`);
+  process.exit(1);
+}
 const dataDir = process.env.DATA_DIR || '.data';
 let stack: LocalStack;
 try {
@@ -40,6 +44,9 @@ const auth = stack.devToken
     ? `callers    ${stack.callers.join(', ')}   (from API_TOKENS: send the token whose SHA-256 is listed)`
     : 'auth       AUTH_MODE=iam: requests carry API Gateway IAM authorizer context (see docs/local-stack.md)';
 const bearer = stack.devToken ?? '$TOKEN';
+const setToken = stack.devToken
+  ? ''
+  : '\n  TOKEN=<the token of one of those callers>   # the one whose SHA-256 is in API_TOKENS\n';
 
 console.log(`
 cvm-provisioner local stack
@@ -53,9 +60,9 @@ Functions (serverless.yml):
 ${functions}
 ${idle}
 Create the seed's example 2 (a prepaid S1.SMALL1 in ap-guangzhou-2), from the project directory:
-
+${setToken}
   curl -sS -i -X POST ${stack.url}/v1/run-instances \\
-    -H 'Authorization: Bearer ${bearer}' \\
+    -H "Authorization: Bearer ${bearer}" \\
     -H 'Content-Type: application/json' \\
     --data @events/seed/example-2.json
 

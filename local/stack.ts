@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { systemClock } from '../lib/clock.ts';
+import { loadConfig } from '../lib/config.ts';
 import { documentClient } from '../lib/deps.ts';
 import { ProvisionerError } from '../lib/errors.ts';
 import type { StoreDeps } from '../lib/jobs/store.ts';
@@ -225,10 +226,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const provisioned = await provisionResources(clients, resources);
     const { service, functions } = readFunctions(file);
 
-    const token = env.API_TOKENS ? undefined : devToken(dataDir);
+    const configuredTokens = env.API_TOKENS?.trim() || undefined;
+    const token = configuredTokens ? undefined : devToken(dataDir);
     const idempotencySecret = env.IDEMPOTENCY_SECRET || localSecret(dataDir, 'idempotency-secret');
     const apiTokens =
-      env.API_TOKENS ??
+      configuredTokens ??
       `dev:${createHash('sha256')
         .update(token ?? '')
         .digest('hex')}`;
@@ -280,7 +282,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       devToken: token,
       callers:
         localEnv.AUTH_MODE === 'token'
-          ? apiTokens.split(',').map((entry) => entry.split(':')[0]?.trim() ?? '')
+          ? [...new Set((loadConfig({ API_TOKENS: apiTokens }).API_TOKENS ?? []).map((entry) => entry.name))]
           : [],
       tableName: provisioned.tableName,
       queueUrls: provisioned.queueUrls,

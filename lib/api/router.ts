@@ -11,17 +11,15 @@ export const ROUTES = {
   getJob: 'GET /v1/jobs/{jobId}',
 } as const;
 
-/** API Gateway's catch-all route: every request no other route matches (serverless.yml: `httpApi: '*'`). */
-export const DEFAULT_ROUTE = '$default';
-
 const KNOWN = Object.values(ROUTES).map((routeKey) => {
   const [method = '', path = ''] = routeKey.split(' ');
   return { method, pattern: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}$`) };
 });
 
 /**
- * A request no route took: 405 with the methods its path has, or 404. Answered before authentication, as
- * API Gateway would: that a documented path exists is no secret.
+ * A request no method route took (it came by an `ANY` route, or another the API does not serve): 405 with
+ * the methods its path has, or 404. Answered before authentication: that a documented path exists is no
+ * secret.
  */
 function unrouted(event: HttpEvent): never {
   const method = event.requestContext.http.method;

@@ -10,7 +10,7 @@ export type AuthSettings = { mode: 'iam' } | { mode: 'token'; tokens: readonly A
  * minimum: how strong a token is, is the choice of whoever made it (README: `npm run token`), and a minimum
  * here would only make some configured tokens unusable.
  */
-const AUTHORIZATION = /^(\S+)(?: +(.*))?$/;
+const AUTHORIZATION = /^(\S+)(?:\s+(.*))?$/;
 const TOKEN68 = /^[A-Za-z0-9._~+/=-]{1,512}$/;
 
 const ASSUMED_ROLE = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/;
@@ -50,6 +50,8 @@ export function authenticate(event: HttpEvent, settings: AuthSettings): string {
   const [, scheme = '', token = ''] = AUTHORIZATION.exec(value.trim()) ?? [];
   if (scheme.toLowerCase() !== 'bearer')
     throw refuse(`Authorization uses the ${scheme.slice(0, 20)} scheme; send Authorization: Bearer <token>`);
+  if (token === '')
+    throw refuse('Authorization says Bearer but gives no token: send Authorization: Bearer <token>');
   if (!TOKEN68.test(token))
     throw refuse('The bearer token is malformed: 1-512 letters, digits and -._~+/= with no spaces');
   const presented = createHash('sha256').update(token).digest();

@@ -41,7 +41,8 @@ function bodyText(event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): string {
   if (bytes.length === 0) throw bodyViolation('is empty');
   if (!event.isBase64Encoded) {
     const text = event.body ?? '';
-    if (text.includes('\uFFFD') || !text.isWellFormed()) throw bodyViolation('is not UTF-8');
+    if (text.includes('\uFFFD') || !text.isWellFormed())
+      throw bodyViolation('is not UTF-8 (it holds U+FFFD, which stands for bytes that were not UTF-8)');
     return text;
   }
   try {
@@ -75,14 +76,20 @@ function mediaTypeOf(contentType: string | undefined): string | undefined {
  * Parses a RunInstances body: JSON, or the flattened form of Tencent's examples. The result is the nested
  * API 3.0 shape (control fields included), not yet validated.
  */
-export function parseRequestBody(event: HttpEvent, profile: ProfileName): Record<string, unknown> {
+export function parseRequestBody(
+  event: Pick<HttpEvent, 'headers' | 'body' | 'isBase64Encoded'>,
+  profile: ProfileName,
+): Record<string, unknown> {
   const contentType = header(event, 'content-type');
   const mediaType = mediaTypeOf(contentType);
   if (mediaType !== 'application/json' && mediaType !== 'application/x-www-form-urlencoded') {
-    const hint =
-      event.body !== undefined && !event.isBase64Encoded && looksLikeJson(event.body)
-        ? 'The body looks like JSON: send it with Content-Type: application/json'
-        : undefined;
+    // A body without a content type reaches a Lambda base64-encoded: look at its first bytes, not at the text.
+    const start = event.isBase64Encoded
+      ? Buffer.from((event.body ?? '').slice(0, 64), 'base64').toString('latin1')
+      : (event.body ?? '').slice(0, 64);
+    const hint = looksLikeJson(start)
+      ? 'The body looks like JSON: send it with Content-Type: application/json'
+      : undefined;
     throw new UnsupportedMediaTypeError(contentType, hint);
   }
   const text = bodyText(event);

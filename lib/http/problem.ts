@@ -1,5 +1,7 @@
 import { MethodNotAllowedError, type RefusalKind, RequestError, UnauthenticatedError } from '../errors.ts';
+import { CONTROL_FIELDS } from '../jobs/control-fields.ts';
 import type { Logger } from '../log.ts';
+import { COMMON_PARAMETERS, memberNames, schemaFor } from '../run-instances/index.ts';
 import type { HttpResponse } from './types.ts';
 
 /** Problem types are URNs: stable identifiers that need no hosted page. */
@@ -27,6 +29,39 @@ function refusalHeaders(error: RequestError): Record<string, string> {
   return headers;
 }
 
+/** How many parameter names a refusal's log line keeps. */
+const MAX_LOGGED_PARAMS = 20;
+
+/**
+ * The parameters a refusal names, as a log line may keep them: distinct, bounded, and an unknown name left
+ * out — it is the caller's text, and a form whose password held a bare `&` makes the password's tail a name.
+ */
+function loggedParams(error: RequestError): string[] {
+  const names = error.violations.map((violation) => {
+    const top = violation.param.split('.')[0] ?? '';
+    const known = top.startsWith('(') || knownNames().has(top);
+    return known && violation.code !== 'UnknownParameter'
+      ? violation.param.slice(0, 80)
+      : '(unknown parameter)';
+  });
+  return [...new Set(names)].slice(0, MAX_LOGGED_PARAMS);
+}
+
+/**
+ * Names a refusal may mention without quoting a caller: every parameter, control field and header we know
+ * (made at the first refusal, so a cold start does not build a schema it may not need).
+ */
+let known: ReadonlySet<string> | undefined;
+function knownNames(): ReadonlySet<string> {
+  known ??= new Set([
+    ...memberNames(schemaFor('current')),
+    ...COMMON_PARAMETERS,
+    ...CONTROL_FIELDS,
+    'Idempotency-Key',
+  ]);
+  return known;
+}
+
 /**
  * An RFC 9457 problem response. Refusals expose their detail, code and every violation; anything else is a
  * 500 with a generic text (no message, no stack) and is logged, cause chain included, with the request id.
@@ -50,7 +85,7 @@ export function problemResponse(
       context.logger.info('request refused', {
         status,
         code: error.code,
-        params: [...new Set(error.violations.map((violation) => violation.param))],
+        params: loggedParams(error),
         requestId: context.requestId,
         instance: context.instance,
       });

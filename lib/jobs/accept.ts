@@ -99,7 +99,8 @@ export function requestFingerprint(
  * cannot help, and the operator must act), which the caller sees as a generic 500 and the log keeps whole.
  */
 function storeDown(what: string, cause: unknown): ProvisionerError {
-  if (isRetryable(cause))
+  // A job id already taken (a racing request tombstoned it) is certainly not stored; a retry makes a new one.
+  if (isRetryable(cause) || cause instanceof JobExistsError)
     return new ServiceUnavailableError(
       `${what}; nothing was accepted`,
       STORE_DOWN_RETRY_AFTER_SECONDS,

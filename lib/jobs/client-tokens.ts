@@ -1,11 +1,22 @@
 import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ClientTokenInUseError } from '../errors.ts';
+import { ClientTokenInProgressError, ClientTokenInUseError } from '../errors.ts';
 import { applied } from './conditional.ts';
+import { IN_PROGRESS_LEASE_SECONDS } from './idempotency.ts';
 import { getJob, type StoreDeps, settleJobWrite } from './store.ts';
 import { clientTokenKey } from './table.ts';
 
-const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
+/**
+ * How long a reservation protects the request that made it: as long as an Idempotency-Key claim, longer than
+ * the API function may run.
+ */
+const RESERVATION_LEASE_MS = IN_PROGRESS_LEASE_SECONDS * 1000;
+
+/**
+ * The reservation key of a token: trimmed and case-folded, so tokens Tencent might treat as one (it documents
+ * neither case nor whitespace handling) are reserved as one.
+ */
+const hashOf = (token: string) => createHash('sha256').update(token.trim().toLowerCase()).digest('hex');
 
 /**
  * Reserves a caller-chosen ClientToken for a job. Tencent scopes tokens to the account, and every caller of
@@ -33,7 +44,13 @@ export async function reserveClientToken(
     const holder = String(Item.jobId);
     if (holder === jobId) return;
     if (await getJob(deps, holder)) throw new ClientTokenInUseError();
-    // The holder was never stored: make sure it never will be, then take the reservation over.
+    // The holder is not stored. A young reservation may belong to a request still on its way to storing its
+    // job (a slow write, SDK retries): that request must not be undone under its feet. Only one older than
+    // any request can live is a leftover of a request that failed.
+    const age = deps.now() - Date.parse(String(Item.createdAt));
+    if (!(age >= RESERVATION_LEASE_MS))
+      throw new ClientTokenInProgressError(Math.ceil((RESERVATION_LEASE_MS - Math.max(0, age)) / 1000));
+    // A leftover: make sure its job never will be stored, then take the reservation over.
     if ((await settleJobWrite(deps, { jobId: holder, createdAt: String(Item.createdAt) })) === 'stored') {
       throw new ClientTokenInUseError();
     }

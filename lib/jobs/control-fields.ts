@@ -10,7 +10,11 @@ export const CONTROL_FIELDS = ['webhookUrl', 'metadata'] as const;
 
 /** metadata: a flat map of short strings, echoed in every event. */
 export const METADATA_LIMITS = { maxEntries: 20, maxKeyLength: 64, maxValueLength: 256 } as const;
-const METADATA_KEY = /^[A-Za-z0-9_.:-]+$/;
+/**
+ * Keys a flattened form can carry as well as JSON (`metadata.<key>=…`): no `.` (the form would nest it) and
+ * not all digits (the form would make a list) — the same key, the same rule, whichever way it came.
+ */
+const METADATA_KEY = /^(?!\d+$)[A-Za-z0-9_:-]+$/;
 const MAX_URL_LENGTH = 2048;
 
 export interface ControlFields {
@@ -66,7 +70,7 @@ function checkMetadata(value: unknown, errors: ParamError[]): Record<string, str
       errors.push({
         param,
         code: 'InvalidParameterValue',
-        message: `keys must be 1-${METADATA_LIMITS.maxKeyLength} characters of letters, digits and _.:-`,
+        message: `keys must be 1-${METADATA_LIMITS.maxKeyLength} characters of letters, digits and _:- (not all digits)`,
       });
     } else if (typeof item !== 'string') {
       errors.push({ param, code: 'InvalidParameter', message: 'must be a string' });

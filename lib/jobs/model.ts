@@ -177,9 +177,12 @@ export function clientTokenFor(jobId: string, request: RunInstancesRequest): str
   return request.ClientToken ?? `${DERIVED_CLIENT_TOKEN_PREFIX}${jobId}`;
 }
 
-/** Whether a caller's ClientToken falls in the derived tokens' namespace (compared without case, to be safe). */
+/**
+ * Whether a caller's ClientToken falls in the derived tokens' namespace: compared trimmed and without case, as
+ * reservations are (lib/jobs/client-tokens.ts), since Tencent documents neither.
+ */
 export function isReservedClientToken(token: string): boolean {
-  return token.toLowerCase().startsWith(DERIVED_CLIENT_TOKEN_PREFIX);
+  return token.trim().toLowerCase().startsWith(DERIVED_CLIENT_TOKEN_PREFIX);
 }
 
 /** A new QUEUED job. The request keeps the caller's ClientToken or gets the derived one. */

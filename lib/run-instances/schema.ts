@@ -41,10 +41,17 @@ function isUtcInstant(v: string): boolean {
 const nonNegativeInt = () => z.int().check(z.minimum(0));
 const positiveInt = () => z.int().check(z.minimum(1));
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
-const list = <T extends z.ZodMiniType>(item: T, max = Number.POSITIVE_INFINITY) =>
-  Number.isFinite(max)
-    ? z.array(item).check(z.minLength(1), z.maxLength(max))
-    : z.array(item).check(z.minLength(1));
+/**
+ * A list no documented limit bounds still holds at most this many items: far beyond any real request, and it
+ * keeps a hostile body (tens of thousands of empty items in 64 KiB) from costing a violation per item.
+ */
+const MAX_UNBOUNDED_ITEMS = 100;
+/** A non-empty list of at most `max` items; its length is checked before any item is (a pipe stops there). */
+const list = <T extends z.ZodMiniType>(item: T, max = MAX_UNBOUNDED_ITEMS) =>
+  z.pipe(
+    z.array(z.unknown()).check(z.minLength(1), z.maxLength(Number.isFinite(max) ? max : MAX_UNBOUNDED_ITEMS)),
+    z.array(item),
+  );
 const enabled = () => z.strictObject({ Enabled: z.optional(z.boolean()) });
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
@@ -384,15 +391,19 @@ export type SchemaNode = z.ZodMiniType;
 interface Def {
   type: string;
   innerType?: SchemaNode;
+  out?: SchemaNode;
   element?: SchemaNode;
   shape?: Record<string, SchemaNode>;
 }
 
+/** A node's own definition, through optional() and the length pipe of list(). */
 function defOf(node: SchemaNode): Def {
   let def = (node as unknown as { _zod: { def: Def } })._zod.def;
-  while (def.type === 'optional' && def.innerType)
-    def = (def.innerType as unknown as { _zod: { def: Def } })._zod.def;
-  return def;
+  for (;;) {
+    const inner = def.type === 'optional' ? def.innerType : def.type === 'pipe' ? def.out : undefined;
+    if (!inner) return def;
+    def = (inner as unknown as { _zod: { def: Def } })._zod.def;
+  }
 }
 
 /** The kind of value a schema node holds, for coercing flattened strings. */

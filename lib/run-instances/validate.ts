@@ -3,18 +3,19 @@ import { CVM_API_VERSION } from '../tencent/wire.ts';
 import { CODES, type TencentCode, type Violation } from './codes.ts';
 import { decodeFlattened } from './form.ts';
 import { getProfile, LATER_PARAMETERS, type ProfileName } from './profiles.ts';
-import { KNOWN_REGIONS, regionFromZone } from './regions.ts';
+import { regionFromZone } from './regions.ts';
 import { CROSS_FIELD_RULES } from './rules.ts';
 import { childSchema, memberNames, type RunInstancesRequest, type SchemaNode, schemaFor } from './schema.ts';
 import { suggestName } from './suggest.ts';
-import { isKnownZone, zoneHint } from './zones.ts';
+import { isKnownRegion, isKnownZone, zoneHint } from './zones.ts';
 
 /**
  * Tencent common parameters a caller may send beside the business ones (docs/tencent.md, "Common
  * parameters").
  */
 export const API_ACTION = 'RunInstances';
-const COMMON_PARAMETERS = ['Action', 'Version', 'Region'] as const;
+/** The common parameters a request may carry beside its business parameters (they must agree with it). */
+export const COMMON_PARAMETERS = ['Action', 'Version', 'Region'] as const;
 
 export type ValidationResult =
   | { ok: true; region: string; request: RunInstancesRequest }
@@ -157,6 +158,7 @@ function issueViolations(
 function commonParameterViolations(
   input: Record<string, unknown>,
   zoneRegion: string | undefined,
+  extraZones: readonly string[] | undefined,
 ): Violation[] {
   const out: Violation[] = [];
   if (input.Action !== undefined && input.Action !== API_ACTION) {
@@ -176,7 +178,7 @@ function commonParameterViolations(
   if (input.Region !== undefined) {
     if (typeof input.Region !== 'string') {
       out.push({ param: 'Region', code: CODES.invalidParameter, message: 'must be a string' });
-    } else if (!KNOWN_REGIONS.has(input.Region)) {
+    } else if (!isKnownRegion(input.Region, extraZones)) {
       out.push({
         param: 'Region',
         code: CODES.invalidValue,
@@ -227,7 +229,7 @@ export function validateRunInstances(input: unknown, options: ValidateOptions): 
   const zone = valueAt(business, ['Placement', 'Zone']);
   let region = typeof zone === 'string' ? regionFromZone(zone) : undefined;
   if (typeof zone === 'string' && region !== undefined && !isKnownZone(zone, options.extraZones)) {
-    const known = KNOWN_REGIONS.has(region) || options.extraZones?.some((z) => regionFromZone(z) === region);
+    const known = isKnownRegion(region, options.extraZones);
     errors.push({
       param: 'Placement.Zone',
       code: CODES.zoneMismatchRegion,
@@ -239,7 +241,7 @@ export function validateRunInstances(input: unknown, options: ValidateOptions): 
     });
     region = undefined;
   }
-  errors.push(...commonParameterViolations(raw, region));
+  errors.push(...commonParameterViolations(raw, region, options.extraZones));
   const context = { request: business, profile, now: options.now ?? Date.now() };
   for (const rule of CROSS_FIELD_RULES) {
     // A parameter the profile does not know is already UnknownParameter; its combinations are moot.

@@ -331,8 +331,11 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
   };
 }
 
-/** Parameter names whose values are secrets (LoginSettings.Password), at any depth of a request. */
-const SECRET_PARAMETER = /^password$/i;
+/**
+ * Parameter names whose values are secrets, at any depth of a request: LoginSettings.Password, and UserData,
+ * which commonly carries a bootstrap script with keys in it.
+ */
+const SECRET_PARAMETER = /^(password|userdata)$/i;
 
 /** The secret values a request holds: what no URL, error or log line may carry. */
 export function secretValues(params: unknown, found: string[] = []): string[] {
@@ -349,10 +352,17 @@ export function secretValues(params: unknown, found: string[] = []): string[] {
 /** The longest server message kept (a gateway page or a stack trace is not an error message). */
 const MAX_MESSAGE_LENGTH = 500;
 
+/** A secret as a server might echo it: as sent, percent-encoded (a form or a URL), or JSON-escaped. */
+function spellings(secret: string): string[] {
+  return [...new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])];
+}
+
 /** A server's error message without anything the request held secret, and not unboundedly long. */
 function sanitizedMessage(message: unknown, secrets: readonly string[]): string {
   let text = String(message ?? '');
-  for (const secret of secrets) if (secret) text = text.split(secret).join('[REDACTED]');
+  for (const secret of secrets) {
+    if (secret) for (const spelling of spellings(secret)) text = text.split(spelling).join('[REDACTED]');
+  }
   return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH)}…` : text;
 }
 
@@ -379,10 +389,9 @@ export function parseResponse(
   let body: unknown;
   try {
     body = JSON.parse(text);
-  } catch (error) {
-    throw new UnknownOutcomeError('UnparsableResponse', `${action}: the answer is not JSON`, {
-      cause: error,
-    });
+  } catch {
+    // The parser's message quotes the text around the fault (which may echo a parameter): keep only that it failed.
+    throw new UnknownOutcomeError('UnparsableResponse', `${action}: the answer is not JSON`);
   }
   const envelope = (body ?? {}) as {
     Response?: unknown;

@@ -178,6 +178,9 @@ export function createLocalFunction(options: LocalFunctionOptions): LocalFunctio
       }, timeoutMs);
       target.pending = { resolve: resolvePromise, reject, timer };
     });
+    // Ended while we wait for the cold start (a stop, a crash): the caller gets the rejection when it awaits
+    // `result` below, not the process as an unhandled one.
+    result.catch(() => undefined);
     // The cold start counts against the timeout, as on Lambda (init is billed to the first invocation).
     await target.ready.catch(() => undefined);
     if (!target.ended) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -176,9 +177,33 @@ describe('bodies: strict UTF-8, and the right media type', () => {
     expect(answer.problem.errors?.[0]?.message).toContain('send Content-Type: application/json');
   });
 
-  it('tells a client that sent JSON without a content type to send application/json', async () => {
-    const answer = await refused(415, json(seedExample(1)), { type: null });
-    expect(answer.problem.detail).toContain('looks like JSON: send it with Content-Type: application/json');
+  it('tells a client that sent JSON with no Content-Type header at all to send application/json', async () => {
+    const before = await footprint();
+    const { port } = new URL(stack.url);
+    const body = json(seedExample(1));
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: Number(port),
+          method: 'POST',
+          path: '/v1/run-instances',
+          headers: { authorization: `Bearer ${ALICE}`, 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(answer.status).toBe(415);
+    expect(answer.text).toContain('looks like JSON: send it with Content-Type: application/json');
+    expect(await footprint()).toEqual(before);
   });
 });
 
@@ -240,13 +265,46 @@ describe('auth refusals say what is wrong', () => {
 describe('refused requests are logged, without their values', () => {
   it('logs a refusal by code and parameter at info', async () => {
     const marker = 'a-password-that-must-not-be-logged-1';
-    await send(json({ ...seedExample(2), LoginSettings: { Password: marker }, InstanceCoutn: 1 }), {
+    await send(json({ ...seedExample(2), LoginSettings: { Password: marker }, InstanceCount: 0 }), {
       type: JSON_TYPE,
     });
     const refusals = logLines.filter((line) => line.includes('"request refused"'));
-    expect(refusals.some((line) => line.includes('InstanceCoutn'))).toBe(true);
+    expect(refusals.some((line) => line.includes('"InstanceCount"'))).toBe(true);
     expect(logLines.join('\n')).not.toContain(marker);
     expect(logLines.join('\n')).not.toContain(SEED_PASSWORD);
+  });
+
+  it("logs an unknown parameter's name as unknown: it is the caller's text (a password's tail, after a bare &)", async () => {
+    await send(
+      `${seedForm(2).replace(/LoginSettings\.Password=[^&]*/, 'LoginSettings.Password=Ab1')}&cd!Secret9`,
+      {
+        type: FORM_TYPE,
+      },
+    );
+    expect(logLines.join('\n')).not.toContain('cd!Secret9');
+    expect(logLines.join('\n')).toContain('(unknown parameter)');
+  });
+});
+
+describe('answers stay small, whatever the request', () => {
+  it('lists at most 50 violations and says how many more there are', async () => {
+    const body = json({
+      ...seedExample(1),
+      SecurityGroupIds: undefined,
+      ...Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`Unknown${i}`, 1])),
+    });
+    const answer = await refused(400, body, { type: JSON_TYPE });
+    expect(answer.problem.errors).toHaveLength(51);
+    expect(answer.problem.errors?.at(-1)?.message).toMatch(/^and \d+ more violations/);
+  });
+
+  it('refuses a list of tens of thousands of items by its length, not item by item', async () => {
+    const body = `{"Placement":{"Zone":"ap-guangzhou-2"},"ImageId":"img-pmqg1cw7","SecurityGroupIds":[${Array.from({ length: 20_000 }, () => '""').join(',')}]}`;
+    const answer = await refused(400, body, { type: JSON_TYPE });
+    expect(answer.problem.errors?.length).toBeLessThanOrEqual(2);
+    expect(answer.problem.errors).toContainEqual(
+      expect.objectContaining({ param: 'SecurityGroupIds', message: expect.stringContaining('at most') }),
+    );
   });
 });
 

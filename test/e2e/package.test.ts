@@ -50,15 +50,18 @@ describe('serverless.yml packaged with osls', () => {
     });
   });
 
-  it('routes both API paths through the IAM authorizer, and the rest to the API for its 404/405', () => {
+  it('routes both API paths through the IAM authorizer, and their other methods, unauthenticated, to the 405', () => {
     const routes = resourcesOf('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual([
-      '$default',
+      'ANY /v1/jobs/{jobId}',
+      'ANY /v1/run-instances',
       'GET /v1/jobs/{jobId}',
       'POST /v1/run-instances',
     ]);
     for (const route of routes)
-      expect(route.AuthorizationType ?? 'NONE').toBe(route.RouteKey === '$default' ? 'NONE' : 'AWS_IAM');
+      expect(route.AuthorizationType ?? 'NONE').toBe(
+        String(route.RouteKey).startsWith('ANY ') ? 'NONE' : 'AWS_IAM',
+      );
   });
 
   it('gives the submit queue a dead-letter queue after at least 5 receives', () => {

@@ -146,6 +146,60 @@ describe('a caller-chosen ClientToken belongs to one job', () => {
     expect((await call(jsonRunEvent(withToken(1, 'retry-me')))).statusCode).toBe(202);
   });
 
+  it('answers 409 in progress, and undoes nothing, while another request with the token is still storing its job', async () => {
+    const stack = await env.provision(`once-${++stages}`);
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    // The first request's job write is slow (SDK retries on a throttled table, say).
+    const slowJobPut: ApiDeps['ddb'] = {
+      send: (async (command: Command) => {
+        if (itemKind(command) === 'job') await gate;
+        return stack.ddb.send(command as never);
+      }) as ApiDeps['ddb']['send'],
+    };
+    const slow = emulatorApi(stack, { ddb: slowJobPut });
+    const fast = emulatorApi(stack, { now: slow.clock.now });
+    const first = invoke(createApiHandler(slow.deps), jsonRunEvent(withToken(1, 'raced-token')));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await invoke(
+      createApiHandler(fast.deps),
+      jsonRunEvent(withToken(1, 'raced-token'), { bearer: TOKENS.bob.token }),
+    );
+    expect(second.statusCode).toBe(409);
+    expect(problemOf(second).code).toBe('InvalidClientToken.InProgress');
+    expect(second.headers['retry-after']).toMatch(/^\d+$/);
+    open();
+    const firstAnswer = await first;
+    expect(firstAnswer.statusCode).toBe(202);
+    expect(await queuedJobs(stack)).toEqual([jobOf(firstAnswer).jobId]);
+  });
+
+  it('takes over a reservation left by a request that died before storing its job, once its lease is over', async () => {
+    const { stack, api, call, sabotage } = await freshApi();
+    // The job write fails and even the release fails: the reservation is left behind.
+    sabotage.current = (command) =>
+      itemKind(command) === 'job' ||
+      ('ConditionExpression' in command.input &&
+        (command.input as { Key?: { pk?: string } }).Key?.pk?.startsWith('ctok#'))
+        ? 'before'
+        : undefined;
+    await call(jsonRunEvent(withToken(1, 'orphaned-token')));
+    sabotage.current = undefined;
+    expect((await call(jsonRunEvent(withToken(1, 'orphaned-token')))).statusCode).toBe(409);
+    api.clock.advance(IN_PROGRESS_LEASE_SECONDS * 1000 + 1000);
+    const later = await call(jsonRunEvent(withToken(1, 'orphaned-token')));
+    expect(later.statusCode).toBe(202);
+    expect(await queuedJobs(stack)).toEqual([jobOf(later).jobId]);
+  });
+
+  it('reserves tokens that differ only in case or surrounding spaces as one', async () => {
+    const { call } = await freshApi();
+    expect((await call(jsonRunEvent(withToken(1, 'Deploy-Web-2')))).statusCode).toBe(202);
+    expect((await call(jsonRunEvent(withToken(1, 'deploy-web-2')))).statusCode).toBe(409);
+  });
+
   it('lets a replay with the same Idempotency-Key through its own reservation', async () => {
     const { call } = await freshApi();
     const first = await call(jsonRunEvent(withToken(2, 'keyed-token'), { idempotencyKey: 'k-1' }));

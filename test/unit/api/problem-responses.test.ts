@@ -234,7 +234,7 @@ describe('problem+json responses', () => {
   it('answers 405 problem+json with Allow for a method a path does not take', async () => {
     const api = mockedApi();
     const event = getJobEvent('x');
-    event.routeKey = '$default';
+    event.routeKey = 'ANY /v1/jobs/{jobId}';
     event.requestContext.http.method = 'DELETE';
     const response = await invoke(createApiHandler(api.deps), event);
     expect(response.statusCode).toBe(405);
@@ -245,7 +245,7 @@ describe('problem+json responses', () => {
   it('answers 404 problem+json for a path the API does not have', async () => {
     const api = mockedApi();
     const event = getJobEvent('x');
-    event.routeKey = '$default';
+    event.routeKey = 'ANY /v1/nothing';
     event.rawPath = '/v1/nothing';
     const response = await invoke(createApiHandler(api.deps), event);
     expect(response.statusCode).toBe(404);

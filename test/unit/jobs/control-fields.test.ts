@@ -114,6 +114,16 @@ describe('splitControlFields and checkControlFields', () => {
     },
   );
 
+  it.each([
+    ['a dotted key', 'app.name'],
+    ['an all-digit key', '0'],
+  ])('refuses %s in JSON, as a flattened form could not carry it', (_name, key) => {
+    const { errors } = checkBody({ metadata: { [key]: 'x' } });
+    expect(errors).toEqual([
+      expect.objectContaining({ param: `metadata.${key}`, code: 'InvalidParameterValue' }),
+    ]);
+  });
+
   it('refuses a reserved metadata key with the same message in a form body', () => {
     const form = decodeFlattened('metadata.constructor=x');
     expect(form).toEqual({
@@ -129,7 +139,9 @@ describe('splitControlFields and checkControlFields', () => {
   });
 
   it('accepts every flat map of short strings under valid keys unchanged (property)', () => {
-    const key = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/).filter((k) => !RESERVED_NAMES.has(k));
+    const key = fc
+      .stringMatching(/^[A-Za-z0-9_:-]{1,64}$/)
+      .filter((k) => !RESERVED_NAMES.has(k) && !/^\d+$/.test(k));
     const value = fc
       .string({ maxLength: METADATA_LIMITS.maxValueLength, unit: 'grapheme' })
       .filter((v) => v.length <= METADATA_LIMITS.maxValueLength);

@@ -39,6 +39,18 @@ describe('the local API Gateway stand-in', () => {
     expect(await (await fetch(`${url}/x`)).text()).toBe('ok');
   });
 
+  it('prefers a route naming the method over ANY on the same path, and ANY over $default', async () => {
+    const ok = (body: string) => () => Promise.resolve({ statusCode: 200, headers: {}, body });
+    const { url } = await gatewayWith([
+      { routeKey: 'ANY /jobs/{id}', invoke: ok('any') },
+      { routeKey: 'GET /jobs/{id}', invoke: ok('get') },
+      { routeKey: '$default', invoke: ok('default') },
+    ]);
+    expect(await (await fetch(`${url}/jobs/1`)).text()).toBe('get');
+    expect(await (await fetch(`${url}/jobs/1`, { method: 'DELETE' })).text()).toBe('any');
+    expect(await (await fetch(`${url}/other`)).text()).toBe('default');
+  });
+
   it('hands requests no route matches to the $default route, without path parameters', async () => {
     const seen: HttpEvent[] = [];
     const { url } = await gatewayWith([
