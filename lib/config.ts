@@ -3,7 +3,7 @@ import { ConfigError } from './errors.ts';
 import { PROFILE_NAMES } from './run-instances/profiles.ts';
 import { ZONE_PATTERN } from './run-instances/regions.ts';
 import { isKnownZone } from './run-instances/zones.ts';
-import { DEFAULT_ENDPOINT, parseEndpoint } from './tencent/endpoint.ts';
+import { parseEndpoint } from './tencent/endpoint.ts';
 import { SIGN_METHODS } from './tencent/sign-methods.ts';
 
 const optionalText = () => z.optional(z.string().check(z.trim(), z.minLength(1)));
@@ -83,7 +83,8 @@ const environment = z.object({
   TENCENTCLOUD_SECRET_KEY: optionalText(),
   TENCENTCLOUD_SESSION_TOKEN: optionalText(),
   TENCENTCLOUD_CREDENTIALS_SECRET: optionalText(),
-  TENCENTCLOUD_ENDPOINT: z._default(
+  /** One endpoint for every call (the simulator, a proxy); unset: each region's own host. */
+  TENCENTCLOUD_ENDPOINT: z.optional(
     z.string().check(
       z.refine(
         (url) => {
@@ -97,7 +98,6 @@ const environment = z.object({
         { error: 'must be an https URL (http only for a loopback address)' },
       ),
     ),
-    DEFAULT_ENDPOINT,
   ),
   TENCENTCLOUD_SIGN_METHOD: z._default(z.enum(SIGN_METHODS), 'TC3-HMAC-SHA256'),
   JOBS_TABLE: optionalText(),

@@ -105,7 +105,7 @@ export function createTencentClientFromConfig(
   overrides: Partial<TencentClientOptions> = {},
 ): TencentClient {
   return createTencentClient({
-    endpoint: config.TENCENTCLOUD_ENDPOINT,
+    ...(config.TENCENTCLOUD_ENDPOINT ? { endpoint: config.TENCENTCLOUD_ENDPOINT } : {}),
     signMethod: config.TENCENTCLOUD_SIGN_METHOD,
     credentials: tencentCredentials(config),
     language: 'en-US',

@@ -1,7 +1,7 @@
 import { MethodNotAllowedError, type RefusalKind, RequestError, UnauthenticatedError } from '../errors.ts';
 import { CONTROL_FIELDS } from '../jobs/control-fields.ts';
 import type { Logger } from '../log.ts';
-import { COMMON_PARAMETERS, memberNames, schemaFor } from '../run-instances/index.ts';
+import { COMMON_PARAMETERS, childSchema, memberNames, schemaFor } from '../run-instances/index.ts';
 import type { HttpResponse } from './types.ts';
 
 /** Problem types are URNs: stable identifiers that need no hosted page. */
@@ -38,11 +38,23 @@ const MAX_LOGGED_PARAMS = 20;
  */
 function loggedParams(error: RequestError): string[] {
   const names = error.violations.map((violation) => {
-    const top = violation.param.split('.')[0] ?? '';
-    const known = top.startsWith('(') || knownNames().has(top);
-    return known && violation.code !== 'UnknownParameter'
-      ? violation.param.slice(0, 80)
-      : '(unknown parameter)';
+    if (violation.code === 'UnknownParameter') return '(unknown parameter)';
+    const segments = violation.param.split('.');
+    const top = segments[0] ?? '';
+    if (!top.startsWith('(') && !knownNames().has(top)) return '(unknown parameter)';
+    // Deeper segments are kept while the schema knows them (members, list indexes); a caller's own key — a
+    // metadata key, say — ends the path.
+    const kept = [top];
+    let node = childSchema(schemaFor('current'), top);
+    for (const segment of segments.slice(1)) {
+      node = childSchema(node, /^\d+$/.test(segment) ? Number(segment) : segment);
+      if (!node) {
+        kept.push('…');
+        break;
+      }
+      kept.push(segment);
+    }
+    return kept.join('.').slice(0, 80);
   });
   return [...new Set(names)].slice(0, MAX_LOGGED_PARAMS);
 }

@@ -3,7 +3,7 @@ import { Pool } from 'undici';
 import type { Clock } from '../clock.ts';
 import { ProvisionerError, RequestNotSentError, TencentApiError, UnknownOutcomeError } from '../errors.ts';
 import type { CredentialsProvider, TencentCredentials } from './credentials.ts';
-import { parseEndpoint } from './endpoint.ts';
+import { type Endpoint, parseEndpoint, regionalEndpoint } from './endpoint.ts';
 import { classifyTencentCode, isRetryableTencentCode } from './error-classes.ts';
 import type { SignMethod } from './sign-methods.ts';
 import { signTc3, tc3Date, tc3SigningKey } from './sign-tc3.ts';
@@ -15,7 +15,11 @@ export { SIGN_METHODS, type SignMethod } from './sign-methods.ts';
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 export interface TencentClientOptions {
-  endpoint: string;
+  /**
+   * One endpoint for every call (TENCENTCLOUD_ENDPOINT: the simulator, a proxy). Without it each call goes to
+   * its region's own host, `cvm.<region>.tencentcloudapi.com` (docs/tencent.md, "Endpoints").
+   */
+  endpoint?: string;
   signMethod: SignMethod;
   credentials: CredentialsProvider;
   /** POST (default) or GET; TC3 POST sends JSON, every other combination the flattened form. */
@@ -45,7 +49,7 @@ export interface TencentClient {
   close(): Promise<void>;
 }
 
-/** One keep-alive Pool per client; the client lives at module scope, so warm invocations reuse it. */
+/** One keep-alive Pool per origin; the client lives at module scope, so warm invocations reuse them. */
 function newPool(origin: string): Pool {
   return new Pool(origin, { connections: 32, keepAliveTimeout: 30_000 });
 }
@@ -109,15 +113,27 @@ interface WireRequest {
 
 /** Creates a Tencent Cloud API client (CVM by default) over undici. */
 export function createTencentClient(options: TencentClientOptions): TencentClient {
-  const endpoint = parseEndpoint(options.endpoint);
+  const fixed = options.endpoint === undefined ? undefined : parseEndpoint(options.endpoint);
   const httpMethod = options.httpMethod ?? 'POST';
-  if (options.signMethod === 'TC3-HMAC-SHA256' && endpoint.path !== '/') {
+  if (options.signMethod === 'TC3-HMAC-SHA256' && fixed && fixed.path !== '/') {
     throw new ProvisionerError(
       'InvalidEndpoint',
-      `TC3-HMAC-SHA256 signs the path "/" only; ${endpoint.path} needs a v1 method`,
+      `TC3-HMAC-SHA256 signs the path "/" only; ${fixed.path} needs a v1 method`,
     );
   }
-  const dispatcher = options.dispatcher ?? newPool(endpoint.origin);
+  const pools = new Map<string, Pool>();
+  /** The endpoint of a call: the fixed one, else the region's own host. */
+  const endpointFor = (region: string | undefined): Endpoint =>
+    fixed ?? parseEndpoint(regionalEndpoint(region));
+  const dispatcherFor = (endpoint: Endpoint): Dispatcher => {
+    if (options.dispatcher) return options.dispatcher;
+    let pool = pools.get(endpoint.origin);
+    if (!pool) {
+      pool = newPool(endpoint.origin);
+      pools.set(endpoint.origin, pool);
+    }
+    return pool;
+  };
   let closed = false;
   const now = options.now ?? Date.now;
   const nonce = options.nonce ?? (() => 1 + Math.floor(Math.random() * 65_535));
@@ -126,6 +142,7 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
   let keyCache: { secretKey: string; date: string; key: Buffer } | undefined;
 
   const buildTc3 = (
+    endpoint: Endpoint,
     action: string,
     params: Record<string, unknown>,
     credentials: TencentCredentials,
@@ -174,6 +191,7 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
   };
 
   const buildV1 = (
+    endpoint: Endpoint,
     action: string,
     params: Record<string, unknown>,
     credentials: TencentCredentials,
@@ -235,7 +253,7 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
     if (httpMethod !== 'GET') return;
     const what =
       secretValues(params).length > 0
-        ? 'a password'
+        ? 'a secret (a password or UserData)'
         : credentials.token && options.signMethod !== 'TC3-HMAC-SHA256'
           ? 'the session token'
           : undefined;
@@ -247,13 +265,14 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
   };
 
   const buildWire = (
+    endpoint: Endpoint,
     action: string,
     params: Record<string, unknown>,
     credentials: TencentCredentials,
     region?: string,
   ) => {
     try {
-      return build(action, params, credentials, region);
+      return build(endpoint, action, params, credentials, region);
     } catch (error) {
       if (error instanceof ProvisionerError) throw error;
       // A lone surrogate (URIError) or a BigInt (TypeError) cannot be put on the wire.
@@ -292,11 +311,20 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
       if (signal.aborted || performance.now() >= deadline)
         throw notSent('the deadline passed before sending');
       refuseSecretsInUrl(action, params, credentials);
-      const wire = buildWire(action, params, credentials, callOptions.region);
+      let endpoint: Endpoint;
+      try {
+        endpoint = endpointFor(callOptions.region);
+      } catch (error) {
+        throw new RequestNotSentError('InvalidRegion', `${action}: no endpoint for the region given`, {
+          cause: error,
+          retryable: false,
+        });
+      }
+      const wire = buildWire(endpoint, action, params, credentials, callOptions.region);
       let status: number;
       let text: string;
       try {
-        const response = await dispatcher.request({ origin: endpoint.origin, ...wire, signal });
+        const response = await dispatcherFor(endpoint).request({ origin: endpoint.origin, ...wire, signal });
         status = response.statusCode;
         text = await response.body.text();
       } catch (error) {
@@ -326,7 +354,7 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
     async close() {
       if (closed) return;
       closed = true;
-      if (!options.dispatcher) await (dispatcher as Pool).close();
+      await Promise.all([...pools.values()].map((pool) => pool.close()));
     },
   };
 }

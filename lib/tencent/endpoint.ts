@@ -11,7 +11,20 @@ export interface Endpoint {
   path: string;
 }
 
+/** Tencent's nearest access point: for calls that name no region (DescribeRegions, the cvm CLI without one). */
 export const DEFAULT_ENDPOINT = 'https://cvm.tencentcloudapi.com';
+
+const REGION = /^[a-z]+(?:-[a-z0-9]+)+$/;
+
+/**
+ * A region's own host, `cvm.<region>.tencentcloudapi.com` (finance regions included: `cvm.ap-shanghai-fsi…`).
+ * Rate limits count per access region, so calls for a region go to its host (docs/tencent.md, "Endpoints").
+ */
+export function regionalEndpoint(region: string | undefined): string {
+  if (region === undefined) return DEFAULT_ENDPOINT;
+  if (!REGION.test(region)) throw new Error(`${region} is not a region id`);
+  return `https://cvm.${region}.tencentcloudapi.com`;
+}
 
 function isLoopback(hostname: string): boolean {
   const bare = hostname.replace(/^\[|\]$/g, '');

@@ -164,7 +164,7 @@ export function runInstances(ctx: ActionContext): Record<string, unknown> {
   // parameters → UnsupportedOperation.IdempotentParameterMismatch (the code Tencent's VPC API uses).
   const print = fingerprint(params);
   if (token !== undefined) {
-    const previous = state.tokens.get(token);
+    const previous = state.rememberedToken(token);
     if (previous) {
       if (previous.fingerprint !== print) {
         throw new SimError(
@@ -245,7 +245,7 @@ export function runInstances(ctx: ActionContext): Record<string, unknown> {
       createdAt: ctx.now,
       readyAt: ctx.now + state.settings.bootMs,
       launchFails: state.launchFails(),
-      visibleAt: ctx.now + state.settings.visibilityDelayMs,
+      ...state.visibilityTimes(ctx.now),
       privateIp,
       securityGroupIds: getList(params, 'SecurityGroupIds'),
       tags: tags.map((tag) => ({ ...tag })),
@@ -268,7 +268,7 @@ export function runInstances(ctx: ActionContext): Record<string, unknown> {
     state.instances.set(instance.instanceId, instance);
     return instance.instanceId;
   });
-  if (token !== undefined) state.tokens.set(token, { fingerprint: print, instanceIds: ids });
+  if (token !== undefined) state.rememberToken(token, print, ids);
   return { InstanceIdSet: ids };
 }
 
@@ -291,7 +291,12 @@ function paging(params: FlatParams): { offset: number; limit: number } {
   return { offset, limit: Math.min(limit, MAX_LIMIT) };
 }
 
-type Filter = (instance: SimInstance, state: string) => boolean;
+/** A filter sees the instance as Describe shows it: `tags` are the tags visible now. */
+type Filter = (
+  instance: SimInstance,
+  state: string,
+  tags: ReadonlyArray<{ Key: string; Value: string }>,
+) => boolean;
 
 const FILTERS: Record<string, (values: string[]) => Filter> = {
   zone: (values) => (i) => values.includes(i.zone),
@@ -300,7 +305,8 @@ const FILTERS: Record<string, (values: string[]) => Filter> = {
   'instance-state': (values) => (_i, state) => values.includes(state),
   'instance-charge-type': (values) => (i) => values.includes(i.chargeType),
   'private-ip-address': (values) => (i) => values.includes(i.privateIp),
-  'tag-key': (values) => (i) => i.tags.some((t) => values.includes(t.Key)),
+  'tag-key': (values) => (_i, _state, tags) => tags.some((t) => values.includes(t.Key)),
+  'tag-value': (values) => (_i, _state, tags) => tags.some((t) => values.includes(t.Value)),
 };
 
 function filtersFrom(params: FlatParams): Filter[] {
@@ -315,7 +321,7 @@ function filtersFrom(params: FlatParams): Filter[] {
     }
     if (name.startsWith('tag:')) {
       const key = name.slice(4);
-      filters.push((i) => i.tags.some((t) => t.Key === key && values.includes(t.Value)));
+      filters.push((_i, _state, tags) => tags.some((t) => t.Key === key && values.includes(t.Value)));
       continue;
     }
     const make = FILTERS[name];
@@ -334,8 +340,10 @@ function select(ctx: ActionContext, known: ReadonlySet<string>, allowFilters: bo
   const { offset, limit } = paging(ctx.params);
   const matched = ctx.state.visible(ctx.region).filter((instance) => {
     const state = ctx.state.stateOf(instance, ctx.now);
+    const tags = ctx.state.visibleTags(instance, ctx.now);
     return (
-      (ids.length === 0 || ids.includes(instance.instanceId)) && filters.every((f) => f(instance, state))
+      (ids.length === 0 || ids.includes(instance.instanceId)) &&
+      filters.every((f) => f(instance, state, tags))
     );
   });
   return { total: matched.length, page: matched.slice(offset, offset + limit) };
@@ -366,7 +374,7 @@ function view(state: SimState, instance: SimInstance, now: number): Record<strin
         }
       : null,
     SecurityGroupIds: instance.securityGroupIds,
-    Tags: instance.tags,
+    Tags: state.visibleTags(instance, now),
     LatestOperation: current === 'TERMINATING' ? 'TerminateInstances' : 'RunInstances',
     LatestOperationState:
       current === 'PENDING' ? 'OPERATING' : current === 'LAUNCH_FAILED' ? 'FAILED' : 'SUCCESS',

@@ -1,12 +1,20 @@
-/** Faults: `POST /_sim/faults { action, mode, rate | count }` (docs/simulator.md, "Fault injection"). */
+/**
+ * Faults: `POST /_sim/faults { action, mode, rate | count, when?, code?, message? }` (docs/simulator.md,
+ * "Fault injection"). `when: "after"` lets the action take effect first and then fails the answer, as a
+ * gateway or a network does that loses the answer after the work is done.
+ */
 export const FAULT_MODES = [
   'InternalError',
   'RequestLimitExceeded',
   'http502',
   'timeout',
   'dropAfterCommit',
+  'error',
 ] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
+
+/** Modes that may strike after the action took effect; the others answer instead of the action. */
+const MAY_STRIKE_AFTER: ReadonlySet<FaultMode> = new Set(['InternalError', 'http502', 'timeout', 'error']);
 
 export interface Fault {
   /** An action name, or `*` for every action. */
@@ -16,17 +24,32 @@ export interface Fault {
   rate?: number;
   /** Fire on the next `count` matching calls, then disappear. */
   count?: number;
+  /** Before the action takes effect (the default), or after (dropAfterCommit is always after). */
+  when?: 'before' | 'after';
+  /** For mode `error`: the Tencent error code to answer (`ResourceInsufficient.SpecifiedInstanceType`, …). */
+  code?: string;
+  message?: string;
 }
+
+/** Whether a fault strikes after the action took effect. */
+export const strikesAfter = (fault: Fault) => fault.mode === 'dropAfterCommit' || fault.when === 'after';
 
 /** Parses a fault from untrusted JSON; returns an error message instead when it is malformed. */
 export function parseFault(input: unknown): Fault | string {
   if (typeof input !== 'object' || input === null)
     return 'a fault is a JSON object { action, mode, rate | count }';
-  const { action, mode, rate, count } = input as Record<string, unknown>;
+  const { action, mode, rate, count, when, code, message } = input as Record<string, unknown>;
   if (typeof action !== 'string' || action === '') return 'action must be an action name or "*"';
   if (typeof mode !== 'string' || !(FAULT_MODES as readonly string[]).includes(mode)) {
     return `mode must be one of ${FAULT_MODES.join(', ')}`;
   }
+  if (when !== undefined && when !== 'before' && when !== 'after') return 'when must be "before" or "after"';
+  if (when === 'after' && !MAY_STRIKE_AFTER.has(mode as FaultMode))
+    return `mode ${mode} cannot strike after the action (it answers instead of it)`;
+  if (mode === 'error' && (typeof code !== 'string' || !/^[A-Za-z][A-Za-z0-9.]*$/.test(code)))
+    return 'mode error needs a Tencent error code, such as ResourceInsufficient.SpecifiedInstanceType';
+  if (mode !== 'error' && code !== undefined) return 'code is for mode error only';
+  if (message !== undefined && typeof message !== 'string') return 'message must be a string';
   if ((rate === undefined) === (count === undefined)) return 'give exactly one of rate and count';
   if (rate !== undefined && (typeof rate !== 'number' || rate < 0 || rate > 1))
     return 'rate must be a number in [0, 1]';
@@ -36,6 +59,9 @@ export function parseFault(input: unknown): Fault | string {
     action,
     mode: mode as FaultMode,
     ...(rate === undefined ? { count: count as number } : { rate: rate as number }),
+    ...(when === undefined ? {} : { when }),
+    ...(code === undefined ? {} : { code: code as string }),
+    ...(message === undefined ? {} : { message: message as string }),
   };
 }
 
@@ -55,15 +81,15 @@ export class FaultTable {
   }
 
   /** The fault that fires for this call, if any (count-based faults are used up first). */
-  draw(action: string, random: () => number): FaultMode | undefined {
+  draw(action: string, random: () => number): Fault | undefined {
     for (const fault of this.faults) {
       if (fault.action !== '*' && fault.action !== action) continue;
       if (fault.count !== undefined) {
         fault.count--;
         if (fault.count <= 0) this.faults = this.faults.filter((f) => f !== fault);
-        return fault.mode;
+        return { ...fault };
       }
-      if (fault.rate !== undefined && random() < fault.rate) return fault.mode;
+      if (fault.rate !== undefined && random() < fault.rate) return { ...fault };
     }
     return undefined;
   }

@@ -3,8 +3,11 @@ export { FAULT_MODES, type Fault, type FaultMode, RATE_LIMITS } from './faults.t
 export {
   DEFAULT_SIM_SECRET_ID,
   DEFAULT_SIM_SECRET_KEY,
+  DEFAULT_VISIBILITY,
+  type SimCredential,
   type Simulator,
   type SimulatorOptions,
   startSimulator,
 } from './server.ts';
 export { simulatorOptionsFromEnv } from './settings.ts';
+export { CLIENT_TOKEN_MODES, type ClientTokenMode } from './state.ts';

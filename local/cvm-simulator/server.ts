@@ -7,9 +7,9 @@ import { ACTIONS } from './actions.ts';
 import { type RawRequest, verifyTc3, verifyV1 } from './auth.ts';
 import { type Catalog, DEFAULT_CATALOG } from './catalog.ts';
 import { SimError } from './errors.ts';
-import { FaultTable, parseFault, RATE_LIMITS, RateLimiter } from './faults.ts';
+import { type Fault, FaultTable, parseFault, RATE_LIMITS, RateLimiter, strikesAfter } from './faults.ts';
 import { type FlatParams, flattenJson } from './params.ts';
-import { SimState } from './state.ts';
+import { type ClientTokenMode, SimState } from './state.ts';
 
 /** The simulated account's key pair; the local stack signs with the same defaults. */
 export const DEFAULT_SIM_SECRET_ID = 'AKIDSIMULATOR0000000000000000000000000';
@@ -33,11 +33,23 @@ const V1_COMMON = new Set([
 export interface SimulatorOptions {
   port?: number;
   host?: string;
-  /** SecretId → SecretKey; defaults to the one simulated key pair. */
-  credentials?: Record<string, string>;
+  /**
+   * SecretId → SecretKey, or → { secretKey, token } for temporary credentials, whose requests must carry that
+   * token (`X-TC-Token`, or `Token` in v1). Defaults to the one simulated key pair.
+   */
+  credentials?: Record<string, string | SimCredential>;
   bootMs?: number;
   launchFailRate?: number;
+  /** How long a new instance stays invisible to Describe (default 500 ms), plus up to the jitter. */
   visibilityDelayMs?: number;
+  /** How much later than the instance its tags become visible (default 1000 ms), plus up to the jitter. */
+  tagDelayMs?: number;
+  /** Random extra delay, up to this, for each instance and again for its tags (default 1000 ms). */
+  visibilityJitterMs?: number;
+  /** `honoured` (default): same token and parameters → the same ids; `expiring`: forgotten after the TTL; `ignored`. */
+  clientTokens?: ClientTokenMode;
+  /** How long `expiring` remembers a token (default 60 s). */
+  clientTokenTtlMs?: number;
   quota?: number;
   terminateMs?: number;
   /** false turns rate limiting off (for benchmarks); an object overrides the per-action limits. */
@@ -46,6 +58,19 @@ export interface SimulatorOptions {
   random?: () => number;
   catalog?: Catalog;
 }
+
+export interface SimCredential {
+  secretKey: string;
+  /** The session token requests with this SecretId must carry. */
+  token?: string;
+}
+
+/** The default visibility delays: on, as on the real service, where a new instance and its tags show up late. */
+export const DEFAULT_VISIBILITY = {
+  visibilityDelayMs: 500,
+  tagDelayMs: 1000,
+  visibilityJitterMs: 1000,
+} as const;
 
 export interface Simulator {
   url: string;
@@ -65,18 +90,63 @@ function tencentError(res: ServerResponse, requestId: string, code: string, mess
   send(res, 200, { Response: { Error: { Code: code, Message: message }, RequestId: requestId } });
 }
 
+/** Answers with a fault instead of the action's result (before it took effect, or after). */
+function strike(fault: Fault, req: IncomingMessage, res: ServerResponse, requestId: string): void {
+  switch (fault.mode) {
+    case 'InternalError':
+      return tencentError(
+        res,
+        requestId,
+        'InternalError',
+        fault.message ?? 'An internal error occurred (injected)',
+      );
+    case 'RequestLimitExceeded':
+      return tencentError(
+        res,
+        requestId,
+        'RequestLimitExceeded',
+        fault.message ?? 'The request was throttled (injected)',
+      );
+    case 'error':
+      return tencentError(
+        res,
+        requestId,
+        fault.code ?? 'InternalError',
+        fault.message ?? `${fault.code} (injected)`,
+      );
+    case 'http502':
+      res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>');
+      return;
+    case 'timeout':
+      return; // hold the connection until the client gives up or the server closes
+    case 'dropAfterCommit':
+      req.socket.destroy();
+      return;
+  }
+}
+
 /** Starts a Tencent CVM API 3.0 endpoint on loopback (docs/simulator.md). */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const keys = new Map(
-    Object.entries(options.credentials ?? { [DEFAULT_SIM_SECRET_ID]: DEFAULT_SIM_SECRET_KEY }),
+  const credentials = new Map(
+    Object.entries(options.credentials ?? { [DEFAULT_SIM_SECRET_ID]: DEFAULT_SIM_SECRET_KEY }).map(
+      ([secretId, entry]): [string, SimCredential] => [
+        secretId,
+        typeof entry === 'string' ? { secretKey: entry } : entry,
+      ],
+    ),
   );
+  const keys = new Map([...credentials].map(([secretId, entry]) => [secretId, entry.secretKey]));
   const state = new SimState(
     {
       bootMs: options.bootMs ?? 2000,
       launchFailRate: options.launchFailRate ?? 0,
-      visibilityDelayMs: options.visibilityDelayMs ?? 0,
+      visibilityDelayMs: options.visibilityDelayMs ?? DEFAULT_VISIBILITY.visibilityDelayMs,
+      tagDelayMs: options.tagDelayMs ?? DEFAULT_VISIBILITY.tagDelayMs,
+      visibilityJitterMs: options.visibilityJitterMs ?? DEFAULT_VISIBILITY.visibilityJitterMs,
+      clientTokens: options.clientTokens ?? 'honoured',
+      clientTokenTtlMs: options.clientTokenTtlMs ?? 60_000,
       quota: options.quota ?? 1000,
       terminateMs: options.terminateMs ?? 2000,
     },
@@ -149,6 +219,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     let version: string | undefined;
     let region: string | undefined;
     let params: FlatParams;
+    let sessionToken: string | undefined;
     try {
       if (raw.method !== 'POST' && raw.method !== 'GET')
         throw new SimError('UnsupportedProtocol', 'Only GET and POST are accepted');
@@ -157,6 +228,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         action = String(req.headers['x-tc-action'] ?? '');
         version = req.headers['x-tc-version'] as string | undefined;
         region = req.headers['x-tc-region'] as string | undefined;
+        sessionToken = req.headers['x-tc-token'] as string | undefined;
         if (raw.method === 'POST' && !contentType.startsWith('application/json')) {
           throw new SimError('InvalidParameter', 'TC3 POST requests must send application/json');
         }
@@ -169,8 +241,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         action = form.Action ?? '';
         version = form.Version;
         region = form.Region;
+        sessionToken = form.Token;
         params = new Map(Object.entries(form).filter(([key]) => !V1_COMMON.has(key)));
       }
+      checkSessionToken(credentials.get(secretId), sessionToken || undefined);
       const handler = ACTIONS[action];
       if (!handler)
         throw new SimError('InvalidAction', `The action \`${action}\` is not supported by this simulator`);
@@ -186,20 +260,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         );
       }
       const fault = faults.draw(action, random);
-      if (fault === 'InternalError')
-        throw new SimError('InternalError', 'An internal error occurred (injected)');
-      if (fault === 'RequestLimitExceeded')
-        throw new SimError('RequestLimitExceeded', 'The request was throttled (injected)');
-      if (fault === 'http502') {
-        res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>');
-        return;
-      }
-      if (fault === 'timeout') return; // hold the connection until the client gives up or the server closes
+      if (fault && !strikesAfter(fault)) return strike(fault, req, res, requestId);
       const result = handler({ state, region, params, requestId, now: now() });
-      if (fault === 'dropAfterCommit') {
-        req.socket.destroy();
-        return;
-      }
+      if (fault) return strike(fault, req, res, requestId);
       send(res, 200, { Response: { ...result, RequestId: requestId } });
     } catch (error) {
       if (error instanceof SimError) return tencentError(res, requestId, error.code, error.message);
@@ -242,6 +305,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         server.close(() => resolve());
       }),
   };
+}
+
+/** Temporary credentials need their token; a permanent key takes none (a token sent with one is wrong too). */
+function checkSessionToken(credential: SimCredential | undefined, sent: string | undefined): void {
+  if (credential?.token === undefined && sent === undefined) return;
+  if (credential?.token === undefined)
+    throw new SimError('AuthFailure.TokenFailure', 'A session token was sent with a permanent key');
+  if (sent === undefined)
+    throw new SimError('AuthFailure.TokenFailure', 'The temporary key needs its session token (X-TC-Token)');
+  if (sent !== credential.token)
+    throw new SimError('AuthFailure.TokenFailure', 'The session token is invalid or has expired');
 }
 
 function parseJson(body: Buffer): unknown {

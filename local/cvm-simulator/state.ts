@@ -21,6 +21,8 @@ export interface SimInstance {
    * after create).
    */
   visibleAt: number;
+  /** Describe shows the instance's tags (and tag filters match them) from this time on, after `visibleAt`. */
+  tagsVisibleAt: number;
   terminatedAt?: number;
   privateIp: string;
   publicIp?: string;
@@ -32,10 +34,21 @@ export interface SimInstance {
   requestId: string;
 }
 
+/** What the simulator does with a RunInstances ClientToken (docs/simulator.md, "ClientToken"). */
+export const CLIENT_TOKEN_MODES = ['honoured', 'expiring', 'ignored'] as const;
+export type ClientTokenMode = (typeof CLIENT_TOKEN_MODES)[number];
+
 export interface SimSettings {
   bootMs: number;
   launchFailRate: number;
+  /** A new instance is invisible to Describe for this long, plus up to `visibilityJitterMs`. */
   visibilityDelayMs: number;
+  /** Its tags show up this much later than the instance, plus up to `visibilityJitterMs`. */
+  tagDelayMs: number;
+  visibilityJitterMs: number;
+  clientTokens: ClientTokenMode;
+  /** How long a token is remembered in mode `expiring`. */
+  clientTokenTtlMs: number;
   /** Live (not terminated) instances the account may hold. */
   quota: number;
   /** How long a terminated instance stays visible as TERMINATING. */
@@ -49,7 +62,7 @@ export class SimState {
    * ClientToken → what the first successful RunInstances with it created (docs/simulator.md, "ClientToken":
    * our chosen semantics).
    */
-  readonly tokens = new Map<string, { fingerprint: string; instanceIds: string[] }>();
+  readonly tokens = new Map<string, { fingerprint: string; instanceIds: string[]; at: number }>();
   private readonly ipCursor = new Map<string, number>();
   private publicCursor = 0;
 
@@ -86,6 +99,40 @@ export class SimState {
     return [...this.instances.values()].filter(
       (i) => i.region === region && at >= i.visibleAt && this.stateOf(i, at) !== 'GONE',
     );
+  }
+
+  /** The tags Describe shows for an instance now: none until its tags are attached. */
+  visibleTags(instance: SimInstance, at = this.now()): Array<{ Key: string; Value: string }> {
+    return at >= instance.tagsVisibleAt ? instance.tags : [];
+  }
+
+  /** What an earlier RunInstances with this token created, if the token is still remembered. */
+  rememberedToken(token: string): { fingerprint: string; instanceIds: string[] } | undefined {
+    if (this.settings.clientTokens === 'ignored') return undefined;
+    const entry = this.tokens.get(token);
+    if (!entry) return undefined;
+    if (
+      this.settings.clientTokens === 'expiring' &&
+      this.now() >= entry.at + this.settings.clientTokenTtlMs
+    ) {
+      this.tokens.delete(token);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** Remembers what a token created (never, when tokens are ignored). */
+  rememberToken(token: string, fingerprint: string, instanceIds: string[]): void {
+    if (this.settings.clientTokens === 'ignored') return;
+    this.tokens.set(token, { fingerprint, instanceIds, at: this.now() });
+  }
+
+  /** When a new instance becomes visible to Describe, and when its tags do (with jitter). */
+  visibilityTimes(createdAt: number): { visibleAt: number; tagsVisibleAt: number } {
+    const { visibilityDelayMs, tagDelayMs, visibilityJitterMs } = this.settings;
+    const visibleAt = createdAt + visibilityDelayMs + Math.floor(this.random() * visibilityJitterMs);
+    const tagsVisibleAt = visibleAt + tagDelayMs + Math.floor(this.random() * visibilityJitterMs);
+    return { visibleAt, tagsVisibleAt };
   }
 
   liveCount(): number {

@@ -58,12 +58,21 @@ export interface HarnessClient {
 export type TencentResponseOf = Record<string, unknown> & { RequestId?: string };
 
 /**
- * Starts a simulator on 127.0.0.1:0 driven by a manual clock. Rate limits are off unless the test asks for
- * them, so tests that make many calls in one clock second are not throttled by accident.
+ * Starts a simulator on 127.0.0.1:0 driven by a manual clock. Rate limits and visibility delays are off unless
+ * the test asks for them, so tests that make many calls in one clock second are not throttled by accident and
+ * a new instance is seen at once.
  */
 export async function startHarness(options: Omit<SimulatorOptions, 'port' | 'now'> = {}): Promise<Harness> {
   const clock = testClock(T0);
-  const sim = await startSimulator({ rateLimits: false, ...options, port: 0, now: clock.now });
+  const sim = await startSimulator({
+    rateLimits: false,
+    visibilityDelayMs: 0,
+    tagDelayMs: 0,
+    visibilityJitterMs: 0,
+    ...options,
+    port: 0,
+    now: clock.now,
+  });
   const clients: TencentClient[] = [];
   return {
     sim,

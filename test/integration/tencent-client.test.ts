@@ -191,7 +191,7 @@ describe('v1 signing over the flattened form', () => {
 describe('outcomes', () => {
   it.each([
     ['RequestLimitExceeded', true, 'transient'],
-    ['InternalError', true, 'transient'],
+    ['InternalError', true, 'unknown'],
     ['InvalidParameterValue.Range', false, 'invalid'],
     ['ResourceInsufficient.SpecifiedInstanceType', false, 'capacity'],
     ['AuthFailure.SignatureFailure', false, 'invalid'],

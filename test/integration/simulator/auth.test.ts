@@ -7,6 +7,7 @@ import {
   rawTc3,
   rawV1,
   SECRET_ID,
+  SECRET_KEY,
   simInstances,
   startHarness,
 } from '../../helpers/simulator.ts';
@@ -208,5 +209,47 @@ describe('hand-crafted v1 requests', () => {
       secretId: 'AKIDnobody0000000000000000000000000',
     });
     expect(body.Response.Error?.Code).toBe('AuthFailure.SecretIdNotFound');
+  });
+});
+
+describe('temporary credentials', () => {
+  const TEMP_ID = 'AKIDTEMPORARY000000000000000000000000';
+  const TEMP_KEY = 'temporary-secret-key';
+  let temp: Harness;
+  beforeAll(async () => {
+    temp = await startHarness({
+      credentials: { [SECRET_ID]: SECRET_KEY, [TEMP_ID]: { secretKey: TEMP_KEY, token: 'sts-token-1' } },
+    });
+  });
+  afterAll(() => temp.close());
+
+  it.each(SIGN_METHODS)('accepts a %s request carrying its session token', async (signMethod) => {
+    const client = temp.client({
+      signMethod,
+      credentials: staticCredentials(TEMP_ID, TEMP_KEY, 'sts-token-1'),
+    });
+    expect(await codeOf(client.call('DescribeInstances'))).toBe('accepted');
+  });
+
+  it.each(SIGN_METHODS)(
+    'refuses a %s request with another session token as AuthFailure.TokenFailure',
+    async (signMethod) => {
+      const client = temp.client({
+        signMethod,
+        credentials: staticCredentials(TEMP_ID, TEMP_KEY, 'sts-token-0'),
+      });
+      expect(await codeOf(client.call('DescribeInstances'))).toBe('AuthFailure.TokenFailure');
+    },
+  );
+
+  it.each(SIGN_METHODS)('refuses a %s request of a temporary key without its token', async (signMethod) => {
+    const client = temp.client({ signMethod, credentials: staticCredentials(TEMP_ID, TEMP_KEY) });
+    expect(await codeOf(client.call('DescribeInstances'))).toBe('AuthFailure.TokenFailure');
+  });
+
+  it('refuses a token sent with a permanent key, and creates nothing', async () => {
+    const client = temp.client({ credentials: staticCredentials(SECRET_ID, SECRET_KEY, 'sts-token-1') });
+    expect(await codeOf(client.call('RunInstances', { ...BASE_RUN }))).toBe('AuthFailure.TokenFailure');
+    expect(await simInstances(temp.sim)).toEqual([]);
   });
 });

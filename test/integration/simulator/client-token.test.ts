@@ -154,3 +154,41 @@ describe('ClientToken', () => {
     expect(second).not.toEqual(first);
   });
 });
+
+describe('ClientToken modes, weaker than hoped', () => {
+  it('expiring: replays the token until clientTokenTtlMs, then creates again', async () => {
+    const weak = await startHarness({ clientTokens: 'expiring', clientTokenTtlMs: 10_000 });
+    try {
+      const c = weak.client();
+      const first = await runInstances(c, { ...BASE_RUN, ClientToken: 'token-ttl' });
+      weak.clock.advance(9_999);
+      expect(await runInstances(c, { ...BASE_RUN, ClientToken: 'token-ttl' })).toEqual(first);
+      weak.clock.advance(1);
+      const later = await runInstances(c, { ...BASE_RUN, ClientToken: 'token-ttl' });
+      expect(later).not.toEqual(first);
+      expect(await simInstances(weak.sim)).toHaveLength(2);
+      // The new creation is what the token now stands for.
+      expect(await runInstances(c, { ...BASE_RUN, ClientToken: 'token-ttl' })).toEqual(later);
+    } finally {
+      await weak.close();
+    }
+  });
+
+  it('ignored: every call creates, whatever the token, and a mismatch is never noticed', async () => {
+    const weak = await startHarness({ clientTokens: 'ignored' });
+    try {
+      const c = weak.client();
+      const first = await runInstances(c, { ...BASE_RUN, ClientToken: 'token-ignored' });
+      const second = await runInstances(c, { ...BASE_RUN, ClientToken: 'token-ignored' });
+      expect(second).not.toEqual(first);
+      expect(
+        await runInstances(c, { ...BASE_RUN, InstanceCount: 2, ClientToken: 'token-ignored' }),
+      ).toHaveLength(2);
+      const listed = await simInstances(weak.sim);
+      expect(listed).toHaveLength(4);
+      expect(listed.every((i) => i.ClientToken === 'token-ignored')).toBe(true);
+    } finally {
+      await weak.close();
+    }
+  });
+});

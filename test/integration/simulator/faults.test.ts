@@ -207,9 +207,99 @@ describe('the /_sim/faults endpoint', () => {
     ['a negative rate', { action: 'RunInstances', mode: 'InternalError', rate: -0.1 }],
     ['a count of 0', { action: 'RunInstances', mode: 'InternalError', count: 0 }],
     ['a fractional count', { action: 'RunInstances', mode: 'InternalError', count: 1.5 }],
+    ['an unknown when', { action: 'RunInstances', mode: 'http502', count: 1, when: 'during' }],
+    [
+      'throttling after the action',
+      { action: 'RunInstances', mode: 'RequestLimitExceeded', count: 1, when: 'after' },
+    ],
+    ['mode error without a code', { action: 'RunInstances', mode: 'error', count: 1 }],
+    [
+      'mode error with a malformed code',
+      { action: 'RunInstances', mode: 'error', code: 'no spaces', count: 1 },
+    ],
+    ['a code for another mode', { action: 'RunInstances', mode: 'http502', code: 'InternalError', count: 1 }],
+    [
+      'a message that is not text',
+      { action: 'RunInstances', mode: 'error', code: 'X', message: 1, count: 1 },
+    ],
   ])('refuses a fault with %s as HTTP 400', async (_what, fault) => {
     const response = await addFault(h.sim, fault);
     expect(response.status).toBe(400);
     expect(await listFaults(h.sim)).toEqual([]);
+  });
+});
+
+describe('faults that strike after the action took effect', () => {
+  it.each([
+    ['http502', { name: 'UnknownOutcomeError', code: 'HttpStatus' }],
+    ['InternalError', { name: 'TencentApiError', code: 'InternalError' }],
+    ['timeout', { name: 'UnknownOutcomeError', code: 'RequestTimeout' }],
+  ] as const)('creates the instances, then answers %s', async (mode, answer) => {
+    await inject({ action: 'RunInstances', mode, count: 1, when: 'after' });
+    const impatient = h.client({ timeoutMs: 300 });
+    await expect(
+      impatient.call('RunInstances', { ...BASE_RUN, ClientToken: `after-${mode}` }),
+    ).rejects.toMatchObject(answer);
+    const listed = await simInstances(h.sim);
+    expect(listed).toHaveLength(1);
+    // The retry with the same token finds what the lost call created.
+    const retried = await impatient.call('RunInstances', { ...BASE_RUN, ClientToken: `after-${mode}` });
+    expect(retried.InstanceIdSet).toEqual(listed.map((i) => i.InstanceId));
+  });
+
+  it('creates nothing when the same fault strikes before (the default)', async () => {
+    await inject({ action: 'RunInstances', mode: 'http502', count: 1, when: 'before' });
+    await expect(client.call('RunInstances', { ...BASE_RUN })).rejects.toMatchObject({ code: 'HttpStatus' });
+    expect(await simInstances(h.sim)).toEqual([]);
+  });
+
+  it('answers an error fault after the action with its code, having created the instances', async () => {
+    await inject({
+      action: 'RunInstances',
+      mode: 'error',
+      code: 'InternalError.TradeUnknownError',
+      count: 1,
+      when: 'after',
+    });
+    await expect(client.call('RunInstances', { ...BASE_RUN })).rejects.toMatchObject({
+      code: 'InternalError.TradeUnknownError',
+      errorClass: 'unknown',
+    });
+    expect(await simInstances(h.sim)).toHaveLength(1);
+  });
+});
+
+describe('the error mode', () => {
+  it.each([
+    ['ResourceInsufficient.SpecifiedInstanceType', 'capacity'],
+    ['ResourcesSoldOut.SpecifiedInstanceType', 'capacity'],
+    ['InvalidAccount.InsufficientBalance', 'quota'],
+    ['LimitExceeded.InstanceQuota', 'quota'],
+    ['RequestLimitExceeded.UinLimitExceeded', 'transient'],
+    ['InternalError.TradeUnknownError', 'unknown'],
+  ])('answers %s with its code and message, creating nothing', async (code, errorClass) => {
+    await inject({ action: 'RunInstances', mode: 'error', code, message: `no: ${code}`, count: 1 });
+    await expect(client.call('RunInstances', { ...BASE_RUN })).rejects.toMatchObject({
+      name: 'TencentApiError',
+      code,
+      errorClass,
+      message: expect.stringContaining(`no: ${code}`),
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    expect(await simInstances(h.sim)).toEqual([]);
+  });
+
+  it('lists an error fault with its code and when', async () => {
+    await inject({
+      action: 'RunInstances',
+      mode: 'error',
+      code: 'ResourcesSoldOut.SpecifiedInstanceType',
+      count: 2,
+    });
+    await inject({ action: 'RunInstances', mode: 'timeout', when: 'after', rate: 0.1 });
+    expect(await listFaults(h.sim)).toEqual([
+      { action: 'RunInstances', mode: 'error', code: 'ResourcesSoldOut.SpecifiedInstanceType', count: 2 },
+      { action: 'RunInstances', mode: 'timeout', when: 'after', rate: 0.1 },
+    ]);
   });
 });

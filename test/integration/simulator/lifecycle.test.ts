@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimulatorOptions } from '../../../local/cvm-simulator/index.ts';
+import {
+  DEFAULT_VISIBILITY,
+  type SimulatorOptions,
+  simulatorOptionsFromEnv,
+  startSimulator,
+} from '../../../local/cvm-simulator/index.ts';
 import {
   describeInstances,
   describeOne,
@@ -222,5 +227,92 @@ describe('TerminateInstances', () => {
   it('refuses a call without InstanceIds as MissingParameter', async () => {
     const { client } = await harness({});
     await expect(client.call('TerminateInstances', {})).rejects.toMatchObject({ code: 'MissingParameter' });
+  });
+});
+
+describe('tags attach later than the instance', () => {
+  const TAGGED = { TagSpecification: [{ ResourceType: 'instance', Tags: [{ Key: 'job', Value: 'j-1' }] }] };
+
+  it('shows no tags, and matches no tag filter, until tagDelayMs after the instance became visible', async () => {
+    const { h, client } = await harness({ visibilityDelayMs: 1000, tagDelayMs: 2000 });
+    const [id = ''] = await runInstances(client, TAGGED);
+    const byTag = { Filters: [{ Name: 'tag:job', Values: ['j-1'] }] };
+    h.clock.advance(1000);
+    expect((await describeOne(client, id))?.Tags).toEqual([]);
+    expect((await describeInstances(client, byTag)).TotalCount).toBe(0);
+    expect(
+      (await describeInstances(client, { Filters: [{ Name: 'tag-key', Values: ['job'] }] })).TotalCount,
+    ).toBe(0);
+    h.clock.advance(1999);
+    expect((await describeInstances(client, byTag)).TotalCount).toBe(0);
+    h.clock.advance(1);
+    expect((await describeOne(client, id))?.Tags).toEqual([{ Key: 'job', Value: 'j-1' }]);
+    expect((await describeInstances(client, byTag)).InstanceSet.map((i) => i.InstanceId)).toEqual([id]);
+    expect(
+      (await describeInstances(client, { Filters: [{ Name: 'tag-value', Values: ['j-1'] }] })).TotalCount,
+    ).toBe(1);
+  });
+
+  it('lists the tags at once in /_sim/instances, which shows the truth', async () => {
+    const { h } = await harness({ tagDelayMs: 60_000 });
+    await runInstances(h.client(), TAGGED);
+    expect((await simInstances(h.sim))[0]?.Tags).toEqual([{ Key: 'job', Value: 'j-1' }]);
+  });
+
+  it('adds up to visibilityJitterMs, drawn from random(), to each delay', async () => {
+    const { h, client } = await harness({
+      visibilityDelayMs: 1000,
+      tagDelayMs: 1000,
+      visibilityJitterMs: 4000,
+      random: () => 0.5,
+    });
+    const [id = ''] = await runInstances(client, TAGGED);
+    const instance = h.sim.state.instances.get(id);
+    expect(instance?.visibleAt).toBe(h.clock.now() + 1000 + 2000);
+    expect(instance?.tagsVisibleAt).toBe(h.clock.now() + 3000 + 1000 + 2000);
+  });
+});
+
+describe('defaults', () => {
+  it('delays visibility by default, as the real service does', async () => {
+    const sim = await startSimulator({ port: 0, rateLimits: false });
+    try {
+      expect(sim.state.settings).toMatchObject({
+        visibilityDelayMs: DEFAULT_VISIBILITY.visibilityDelayMs,
+        tagDelayMs: DEFAULT_VISIBILITY.tagDelayMs,
+        visibilityJitterMs: DEFAULT_VISIBILITY.visibilityJitterMs,
+        clientTokens: 'honoured',
+      });
+      expect(DEFAULT_VISIBILITY.visibilityDelayMs).toBeGreaterThan(0);
+      expect(DEFAULT_VISIBILITY.tagDelayMs).toBeGreaterThan(0);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('reads the delays and the ClientToken mode from the environment', () => {
+    expect(
+      simulatorOptionsFromEnv({
+        SIM_VISIBILITY_DELAY_MS: '10',
+        SIM_TAG_DELAY_MS: '20',
+        SIM_VISIBILITY_JITTER_MS: '0',
+        SIM_CLIENT_TOKENS: 'expiring',
+        SIM_CLIENT_TOKEN_TTL_MS: '5000',
+        SIM_SESSION_TOKEN: 'sts-token',
+        SIM_SECRET_ID: 'AKIDtemp',
+        SIM_SECRET_KEY: 'temp-key',
+      }),
+    ).toMatchObject({
+      visibilityDelayMs: 10,
+      tagDelayMs: 20,
+      visibilityJitterMs: 0,
+      clientTokens: 'expiring',
+      clientTokenTtlMs: 5000,
+      credentials: { AKIDtemp: { secretKey: 'temp-key', token: 'sts-token' } },
+    });
+    expect(simulatorOptionsFromEnv({})).toMatchObject({ ...DEFAULT_VISIBILITY, clientTokens: 'honoured' });
+    expect(() => simulatorOptionsFromEnv({ SIM_CLIENT_TOKENS: 'sometimes' })).toThrow(
+      'SIM_CLIENT_TOKENS must be one of honoured, expiring, ignored, got "sometimes"',
+    );
   });
 });

@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../../local/cvm-simulator/index.ts';
 import { IMAGE_ID, SECRET_ID, sdkClient, simInstances, ZONE } from '../../helpers/simulator.ts';
 
-// The SDK stamps requests with the wall clock, so this simulator runs on Date.now.
+// The SDK stamps requests with the wall clock, so this simulator runs on Date.now (and, to describe at once
+// what it created, without visibility delays).
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
+  sim = await startSimulator({ port: 0, visibilityDelayMs: 0, tagDelayMs: 0, visibilityJitterMs: 0 });
 });
 afterAll(() => sim.close());
 

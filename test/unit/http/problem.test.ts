@@ -75,6 +75,29 @@ describe('problemResponse', () => {
     expect(logs.text()).not.toContain('must be 8-30');
   });
 
+  it("logs the schema-known part of a path only: a metadata key or an unknown member is the caller's text", () => {
+    const { logs } = respond(
+      new InvalidRequestError([
+        { param: 'metadata.secret-project-x', code: 'InvalidParameterValue', message: 'bad key' },
+        { param: 'DataDisks.3.DiskSize', code: 'InvalidParameterValue', message: 'too big' },
+        { param: 'Placement.HostIds.0', code: 'InvalidParameterValue', message: 'malformed' },
+        { param: 'Placement.ZoneTypo', code: 'InvalidParameterValue', message: 'x' },
+        { param: 'hunter2tail', code: 'UnknownParameter', message: 'unknown' },
+      ]),
+    );
+    expect(logs.records()[0]).toMatchObject({
+      params: [
+        'metadata.…',
+        'DataDisks.3.DiskSize',
+        'Placement.HostIds.0',
+        'Placement.…',
+        '(unknown parameter)',
+      ],
+    });
+    expect(logs.text()).not.toContain('secret-project-x');
+    expect(logs.text()).not.toContain('hunter2tail');
+  });
+
   it('keeps the cause of a 503 out of the body', () => {
     const { response } = respond(
       new ServiceUnavailableError('down', 5, new Error('table arn:aws:dynamodb:x')),

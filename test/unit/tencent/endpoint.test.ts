@@ -1,5 +1,8 @@
+import { MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { parseEndpoint } from '../../../lib/tencent/endpoint.ts';
+import { createTencentClient } from '../../../lib/tencent/client.ts';
+import { staticCredentials } from '../../../lib/tencent/credentials.ts';
+import { DEFAULT_ENDPOINT, parseEndpoint, regionalEndpoint } from '../../../lib/tencent/endpoint.ts';
 
 describe('parseEndpoint', () => {
   it('accepts the https API host with path /', () => {
@@ -36,5 +39,55 @@ describe('parseEndpoint', () => {
     'https://u:p@cvm.tencentcloudapi.com',
   ])('refuses %s', (url) => {
     expect(() => parseEndpoint(url)).toThrow();
+  });
+});
+
+describe('regionalEndpoint', () => {
+  it.each([
+    ['ap-guangzhou', 'https://cvm.ap-guangzhou.tencentcloudapi.com'],
+    ['ap-shanghai-fsi', 'https://cvm.ap-shanghai-fsi.tencentcloudapi.com'],
+    ['na-siliconvalley', 'https://cvm.na-siliconvalley.tencentcloudapi.com'],
+  ])('sends calls for %s to its own host', (region, url) => {
+    expect(regionalEndpoint(region)).toBe(url);
+  });
+
+  it('uses the nearest access point for a call that names no region', () => {
+    expect(regionalEndpoint(undefined)).toBe(DEFAULT_ENDPOINT);
+  });
+
+  it.each(['evil.example.com/', 'ap-guangzhou.attacker', 'AP-GUANGZHOU', ''])(
+    'refuses %j as a region',
+    (region) => {
+      expect(() => regionalEndpoint(region)).toThrow('is not a region id');
+    },
+  );
+});
+
+describe('a client without TENCENTCLOUD_ENDPOINT', () => {
+  it("calls each region's own host, signing that host", async () => {
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    const seen: string[] = [];
+    for (const region of ['ap-guangzhou', 'ap-shanghai-fsi']) {
+      agent
+        .get(`https://cvm.${region}.tencentcloudapi.com`)
+        .intercept({ path: '/', method: 'POST' })
+        .reply(200, (request) => {
+          seen.push(
+            `${region} ${String((request.headers as Record<string, string>).authorization).includes('tc3_request')}`,
+          );
+          return { Response: { RequestId: 'r' } };
+        });
+    }
+    const client = createTencentClient({
+      signMethod: 'TC3-HMAC-SHA256',
+      credentials: staticCredentials('AKIDexample', 'secret'),
+      dispatcher: agent,
+    });
+    await client.call('DescribeInstances', { Limit: 1 }, { region: 'ap-guangzhou' });
+    await client.call('DescribeInstances', { Limit: 1 }, { region: 'ap-shanghai-fsi' });
+    expect(seen).toEqual(['ap-guangzhou true', 'ap-shanghai-fsi true']);
+    await client.close();
+    await agent.close();
   });
 });
