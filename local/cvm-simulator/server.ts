@@ -92,36 +92,19 @@ function tencentError(res: ServerResponse, requestId: string, code: string, mess
 
 /** Answers with a fault instead of the action's result (before it took effect, or after). */
 function strike(fault: Fault, req: IncomingMessage, res: ServerResponse, requestId: string): void {
-  switch (fault.mode) {
-    case 'InternalError':
-      return tencentError(
-        res,
-        requestId,
-        'InternalError',
-        fault.message ?? 'An internal error occurred (injected)',
-      );
-    case 'RequestLimitExceeded':
-      return tencentError(
-        res,
-        requestId,
-        'RequestLimitExceeded',
-        fault.message ?? 'The request was throttled (injected)',
-      );
-    case 'error':
-      return tencentError(
-        res,
-        requestId,
-        fault.code ?? 'InternalError',
-        fault.message ?? `${fault.code} (injected)`,
-      );
-    case 'http502':
-      res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>');
-      return;
-    case 'timeout':
-      return; // hold the connection until the client gives up or the server closes
-    case 'dropAfterCommit':
-      req.socket.destroy();
-      return;
+  if (fault.mode === 'http502') {
+    res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>');
+  } else if (fault.mode === 'dropAfterCommit') {
+    req.socket.destroy();
+  } else if (fault.mode !== 'timeout') {
+    // timeout: hold the connection until the client gives up or the server closes
+    const [code, message] =
+      fault.mode === 'InternalError'
+        ? ['InternalError', 'An internal error occurred (injected)']
+        : fault.mode === 'RequestLimitExceeded'
+          ? ['RequestLimitExceeded', 'The request was throttled (injected)']
+          : [fault.code ?? 'InternalError', `${fault.code} (injected)`];
+    tencentError(res, requestId, code, fault.message ?? message);
   }
 }
 
