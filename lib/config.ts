@@ -76,6 +76,26 @@ const positiveInteger = () =>
     ),
   );
 
+const nonNegativeInteger = () =>
+  z.optional(
+    z.pipe(
+      z.string().check(z.regex(/^(0|[1-9]\d*)$/, { error: 'must be a whole number of milliseconds' })),
+      z.transform((text) => Number(text)),
+    ),
+  );
+
+const positiveNumber = () =>
+  z.optional(
+    z.pipe(
+      z.string().check(
+        z.refine((text) => /^\d+(\.\d+)?$/.test(text) && Number(text) > 0, {
+          error: 'must be a positive number',
+        }),
+      ),
+      z.transform((text) => Number(text)),
+    ),
+  );
+
 /** The environment this service reads (docs/configuration.md); the only place process.env is read. */
 const environment = z.object({
   VALIDATION_PROFILE: z._default(z.enum(PROFILE_NAMES), 'seed-2017'),
@@ -102,6 +122,20 @@ const environment = z.object({
   TENCENTCLOUD_SIGN_METHOD: z._default(z.enum(SIGN_METHODS), 'TC3-HMAC-SHA256'),
   JOBS_TABLE: optionalText(),
   SUBMIT_QUEUE_URL: optionalText(),
+  /** The submit queue's dead-letter queue (the dead-letter function changes its messages' visibility). */
+  SUBMIT_DLQ_URL: optionalText(),
+  /**
+   * RunInstances calls per second per region across every submitter (Tencent allows 10; the default leaves a
+   * tenth for clock skew and other callers of the account).
+   */
+  SUBMIT_RATE_PER_SECOND: z._default(positiveNumber(), 9),
+  /** How many submitters run at once: serverless.yml's maximumConcurrency reads the same variable. */
+  SUBMIT_MAX_CONCURRENCY: z._default(positiveInteger(), 2),
+  /**
+   * How long after a RunInstances call ends its instances' tags may still be invisible to DescribeInstances:
+   * reconciliation trusts "not found" only after this.
+   */
+  TAG_VISIBILITY_WINDOW_MS: z._default(nonNegativeInteger(), 60_000),
   AUTH_MODE: z._default(z.enum(['iam', 'token']), 'iam'),
   API_TOKENS: apiTokens,
   /** Keys the Idempotency-Key fingerprint, so the table holds nothing to test password guesses against. */

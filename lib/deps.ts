@@ -9,6 +9,9 @@ import { type Config, loadConfig, requireSettings } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { policyFromConfig } from './jobs/policy.ts';
 import { createLogger } from './log.ts';
+import type { ConsumerDeps } from './submit/batch.ts';
+import type { SubmitDeps } from './submit/deps.ts';
+import { createPacer, pacersByKey } from './submit/pacer.ts';
 import { createTencentClient, type TencentClient, type TencentClientOptions } from './tencent/client.ts';
 import {
   type CredentialsProvider,
@@ -111,4 +114,63 @@ export function createTencentClientFromConfig(
     language: 'en-US',
     ...overrides,
   });
+}
+
+/** What the submit queue's consumer (and the dead-letter consumer, and the sweep) need. */
+function submitDeps(config: Config, service: string): SubmitDeps {
+  const settings = requireSettings(config, ['JOBS_TABLE']);
+  // Every submitter paces its own calls; at most SUBMIT_MAX_CONCURRENCY run at once (serverless.yml), so
+  // together they stay under SUBMIT_RATE_PER_SECOND per region.
+  const ratePerSecond = config.SUBMIT_RATE_PER_SECOND / config.SUBMIT_MAX_CONCURRENCY;
+  return {
+    ddb: documentClient(),
+    tableName: settings.JOBS_TABLE,
+    now: systemClock,
+    tencent: createTencentClientFromConfig(config),
+    logger: createLogger({ level: config.LOG_LEVEL, base: { service } }),
+    pacer: pacersByKey(() => createPacer({ ratePerSecond })),
+    tagVisibilityWindowMs: config.TAG_VISIBILITY_WINDOW_MS,
+  };
+}
+
+/** The submit queue's consumer: jobs from SUBMIT_QUEUE_URL to Tencent. */
+export function createSubmitDeps(
+  config: Config = loadConfig(),
+  overrides: Partial<SubmitDeps & ConsumerDeps> = {},
+): SubmitDeps & ConsumerDeps {
+  const settings = requireSettings(config, ['SUBMIT_QUEUE_URL']);
+  return {
+    ...submitDeps(config, 'submit'),
+    sqs: sqsClient(),
+    queueUrl: settings.SUBMIT_QUEUE_URL,
+    ...overrides,
+  };
+}
+
+/** The dead-letter queue's consumer: settles jobs whose messages ran out of receives. */
+export function createDeadLetterDeps(
+  config: Config = loadConfig(),
+  overrides: Partial<SubmitDeps & ConsumerDeps> = {},
+): SubmitDeps & ConsumerDeps {
+  const settings = requireSettings(config, ['SUBMIT_DLQ_URL']);
+  return {
+    ...submitDeps(config, 'dead-letter'),
+    sqs: sqsClient(),
+    queueUrl: settings.SUBMIT_DLQ_URL,
+    ...overrides,
+  };
+}
+
+/** The scheduled sweep: re-enqueues lost messages and settles stuck submissions (it sends to the submit queue). */
+export function createSweepDeps(
+  config: Config = loadConfig(),
+  overrides: Partial<SubmitDeps & ConsumerDeps> = {},
+): SubmitDeps & ConsumerDeps {
+  const settings = requireSettings(config, ['SUBMIT_QUEUE_URL']);
+  return {
+    ...submitDeps(config, 'sweep'),
+    sqs: sqsClient(),
+    queueUrl: settings.SUBMIT_QUEUE_URL,
+    ...overrides,
+  };
 }

@@ -36,7 +36,7 @@ const functions = stack.functions
   })
   .join('\n');
 const idle = stack.unconsumedQueues.length
-  ? `\n  Nothing consumes ${stack.unconsumedQueues.join(', ')} yet: jobs stay QUEUED until the submitter exists.\n`
+  ? `\n  No function consumes ${stack.unconsumedQueues.join(', ')}: messages sent there stay there.\n`
   : '';
 const auth = stack.devToken
   ? `token      ${stack.devToken}   (caller "dev"; kept in ${dataDir}/dev-token)`
@@ -44,9 +44,10 @@ const auth = stack.devToken
     ? `callers    ${stack.callers.join(', ')}   (from API_TOKENS: send the token whose SHA-256 is listed)`
     : 'auth       AUTH_MODE=iam: requests carry API Gateway IAM authorizer context (see docs/local-stack.md)';
 const bearer = stack.devToken ?? '$TOKEN';
-const setToken = stack.devToken
-  ? ''
-  : '\n  TOKEN=<the token of one of those callers>   # the one whose SHA-256 is in API_TOKENS\n';
+const setToken =
+  stack.devToken || !stack.callers.length
+    ? ''
+    : '\n  TOKEN=<the token of one of those callers>   # the one whose SHA-256 is in API_TOKENS\n';
 
 console.log(`
 cvm-provisioner local stack

@@ -212,7 +212,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       );
       cleanup.push(() => (simulator as Simulator).close());
       tencentEndpoint = simulator.url;
-      Object.assign(tencentKeys, { TENCENTCLOUD_SECRET_ID: secretId, TENCENTCLOUD_SECRET_KEY: secretKey });
+      Object.assign(tencentKeys, {
+        TENCENTCLOUD_SECRET_ID: secretId,
+        TENCENTCLOUD_SECRET_KEY: secretKey,
+        ...(env.SIM_SESSION_TOKEN ? { TENCENTCLOUD_SESSION_TOKEN: env.SIM_SESSION_TOKEN } : {}),
+        // Reconciliation waits until the simulator's tags must show: its longest delay, and a second more.
+        TAG_VISIBILITY_WINDOW_MS:
+          env.TAG_VISIBILITY_WINDOW_MS ||
+          String(
+            simulator.state.settings.visibilityDelayMs +
+              simulator.state.settings.tagDelayMs +
+              2 * simulator.state.settings.visibilityJitterMs +
+              1000,
+          ),
+      });
+    } else {
+      // Another Tencent endpoint: the functions sign with the keys npm start was given.
+      for (const name of [
+        'TENCENTCLOUD_SECRET_ID',
+        'TENCENTCLOUD_SECRET_KEY',
+        'TENCENTCLOUD_SESSION_TOKEN',
+      ]) {
+        const value = env[name];
+        if (value) tencentKeys[name] = value;
+      }
     }
 
     const emulators = await startEmulators(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {});

@@ -6,7 +6,15 @@ import { newEvent, type OutboxDeps, outboxWrite } from './outbox.ts';
 import { type ItemPath, writeJob } from './store.ts';
 
 /** The job fields a transition may set (everything else is fixed at creation or kept by the store). */
-export type TransitionField = 'instances' | 'error' | 'submitRequestId' | 'claimExpiresAt';
+export type TransitionField =
+  | 'instances'
+  | 'error'
+  | 'submitRequestId'
+  | 'claimExpiresAt'
+  | 'claimedAt'
+  | 'sendOutcome'
+  | 'reconcileAfter'
+  | 'lastError';
 type Stamp = 'submittedAt' | 'completedAt';
 
 export interface Transition {
@@ -38,21 +46,49 @@ const CLAIM: ItemPath = ['claimExpiresAt'];
  * are built on it and are the only way a job item changes; a (from, to) pair no row names cannot happen.
  */
 export const TRANSITIONS = {
-  /** A delivery of the job's message claims it for one submission attempt (a lease). */
+  /**
+   * A delivery of the job's message claims it for one submission attempt (a lease). The attempt counts as in
+   * flight until it says otherwise; one that died in flight leaves the job to be reconciled.
+   */
   claim: {
     from: ['QUEUED', 'SUBMITTING'],
     to: 'SUBMITTING',
-    sets: ['claimExpiresAt'],
+    sets: ['claimExpiresAt', 'claimedAt', 'sendOutcome', 'reconcileAfter'],
     stamps: [],
     removes: [],
     countsAttempt: true,
     takesOverExpiredClaim: true,
     emits: null,
   },
+  /**
+   * The attempt ends without submitting (a retryable error, an unknown outcome, a wait for reconciliation): it
+   * gives its claim up, saying what its call did, so the next delivery may claim at once.
+   */
+  release: {
+    from: ['SUBMITTING'],
+    to: 'SUBMITTING',
+    sets: ['claimExpiresAt', 'sendOutcome', 'reconcileAfter', 'lastError'],
+    stamps: [],
+    removes: [],
+    emits: null,
+  },
   /** The sweep sent a QUEUED job's message again (its first one was lost). */
   requeue: {
     from: ['QUEUED'],
     to: 'QUEUED',
+    sets: [],
+    stamps: [],
+    removes: [],
+    restartsWait: true,
+    emits: null,
+  },
+  /**
+   * The sweep sent a stuck SUBMITTING job's message again (its claim ran out long ago and no delivery came
+   * back), so the next sweep leaves it alone for a while.
+   */
+  requeueStuck: {
+    from: ['SUBMITTING'],
+    to: 'SUBMITTING',
     sets: [],
     stamps: [],
     removes: [],
@@ -204,6 +240,19 @@ export async function applyTransition<N extends TransitionName>(
 /** How long a submission attempt holds its claim, unless the submitter says otherwise. */
 export const DEFAULT_CLAIM_MS = 60_000;
 
+const later = (a: string | null, b: string | null): string | null =>
+  a === null ? b : b === null || b < a ? a : b;
+
+/**
+ * The latest time an earlier attempt's RunInstances can have ended, if any may have created instances, for a
+ * job whose claim has run out: an attempt that said `unknown` already moved `reconcileAfter`; one still
+ * `in-flight` died mid-call, and its call can have run until its claim's end. Null: nothing can exist.
+ */
+export function reconcileFrom(job: Job): string | null {
+  const died = job.status === 'SUBMITTING' && job.sendOutcome === 'in-flight';
+  return later(job.reconcileAfter, died ? job.claimExpiresAt : null);
+}
+
 /**
  * Claims the job for one submission attempt: QUEUED, or SUBMITTING whose claim ran out → SUBMITTING with a
  * claim until now + `leaseMs` and `attempts + 1`. Of two deliveries of one message, one claim wins; the other
@@ -212,6 +261,28 @@ export const DEFAULT_CLAIM_MS = 60_000;
 export function claimForSubmission(deps: OutboxDeps, job: Job, leaseMs = DEFAULT_CLAIM_MS): Promise<Job> {
   return applyTransition(deps, job, 'claim', {
     claimExpiresAt: new Date(deps.now() + leaseMs).toISOString(),
+    claimedAt: isoTime(deps.now),
+    sendOutcome: 'in-flight',
+    reconcileAfter: reconcileFrom(job),
+  });
+}
+
+/**
+ * Ends an attempt that did not submit: the claim ends now, and the job records what the attempt's call did —
+ * `not-created` (refused, throttled, or never sent) or `unknown` (it may have created instances, so the next
+ * attempt reconciles first) — and why it is retried.
+ */
+export function releaseClaim(
+  deps: OutboxDeps,
+  job: Job,
+  outcome: { sendOutcome: 'not-created' | 'unknown'; lastError: JobError | null },
+): Promise<Job> {
+  const now = isoTime(deps.now);
+  return applyTransition(deps, job, 'release', {
+    claimExpiresAt: now,
+    sendOutcome: outcome.sendOutcome,
+    reconcileAfter: outcome.sendOutcome === 'unknown' ? later(job.reconcileAfter, now) : job.reconcileAfter,
+    lastError: outcome.lastError,
   });
 }
 
@@ -258,7 +329,9 @@ export function finishJob(
   return applyTransition(deps, job, outcome, { instances: result.instances, error: result.error ?? null });
 }
 
-/** Marks a QUEUED job whose message the sweep just sent again, so the next sweep does not resend it at once. */
+/** Marks a job whose message the sweep just sent again, so the next sweep does not resend it at once. */
 export function requeueJob(deps: OutboxDeps, job: Job): Promise<Job> {
-  return applyTransition(deps, job, 'requeue', {});
+  return job.status === 'SUBMITTING'
+    ? applyTransition(deps, job, 'requeueStuck', {})
+    : applyTransition(deps, job, 'requeue', {});
 }

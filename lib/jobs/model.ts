@@ -42,6 +42,15 @@ export interface JobError {
   requestId: string | null;
 }
 
+export const SEND_OUTCOMES = ['in-flight', 'not-created', 'unknown'] as const;
+export type SendOutcome = (typeof SEND_OUTCOMES)[number];
+
+/**
+ * The tag the submitter puts on every instance it creates, valued with the job id, to find them again after an
+ * unknown outcome. Callers may not set it themselves.
+ */
+export const JOB_TAG_KEY = 'cvm-provisioner:job-id';
+
 /** One attempt to deliver an event to a target. */
 export interface DeliveryAttempt {
   at: string;
@@ -96,6 +105,22 @@ export interface Job {
   completedAt: string | null;
   /** Until when the submission attempt that claimed the job holds it (SUBMITTING only). */
   claimExpiresAt: string | null;
+  /** When the latest submission attempt claimed the job. */
+  claimedAt: string | null;
+  /**
+   * What the latest attempt knows of its RunInstances call: `in-flight` from its claim until it says more (an
+   * attempt that died says nothing more), `not-created` (refused, throttled, or never sent), `unknown` (it may
+   * have created the instances). Null before any attempt.
+   */
+  sendOutcome: SendOutcome | null;
+  /**
+   * Set once any attempt may have created instances: the latest time such a call can have ended. From then
+   * plus the tag-visibility window, a DescribeInstances by the job's tag is the truth (docs/job-lifecycle.md,
+   * "Submitting exactly once").
+   */
+  reconcileAfter: string | null;
+  /** Why the latest attempt did not submit (retried): kept for the message of a job that runs out of tries. */
+  lastError: JobError | null;
   /** Tencent's RequestId of the RunInstances call whose instances the job recorded. */
   submitRequestId: string | null;
   /** The outbox: every event the job emitted, by id. */
@@ -213,6 +238,10 @@ export function newJob(init: {
     submittedAt: null,
     completedAt: null,
     claimExpiresAt: null,
+    claimedAt: null,
+    sendOutcome: null,
+    reconcileAfter: null,
+    lastError: null,
     submitRequestId: null,
     events: {},
     version: 1,

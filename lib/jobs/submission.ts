@@ -1,7 +1,7 @@
-import { InvalidRequestError, PolicyDeniedError } from '../errors.ts';
+import { InvalidRequestError, type ParamError, PolicyDeniedError } from '../errors.ts';
 import { type ProfileName, type RunInstancesRequest, validateRunInstances } from '../run-instances/index.ts';
 import { type ControlFields, checkControlFields } from './control-fields.ts';
-import { DERIVED_CLIENT_TOKEN_PREFIX, isReservedClientToken } from './model.ts';
+import { DERIVED_CLIENT_TOKEN_PREFIX, isReservedClientToken, JOB_TAG_KEY } from './model.ts';
 import { checkPolicy, type Policy } from './policy.ts';
 
 /** What a request must satisfy before it is a job: the rules of RunInstances, our control fields, policy. */
@@ -42,8 +42,40 @@ export function checkSubmission(
       message: `must not start with ${DERIVED_CLIENT_TOKEN_PREFIX}: this service derives such tokens from job ids; choose another, or send none`,
     });
   }
+  if (validation.ok) violations.push(...jobTagViolations(validation.request));
   if (!validation.ok || violations.length) throw new InvalidRequestError(violations);
   const denied = checkPolicy(validation.request, rules.policy);
   if (denied.length) throw new PolicyDeniedError(denied);
   return { request: validation.request, region: validation.region, control };
+}
+
+/** Tencent's limit of tags on one resource; the submitter adds one of its own (lib/submit/request.ts). */
+export const MAX_INSTANCE_TAGS = 50;
+
+/**
+ * The instance tag the submitter adds (JOB_TAG_KEY) is its own: a caller may not set it — it would let a job
+ * claim another job's instances — and must leave it room under Tencent's 50 tags per instance.
+ */
+function jobTagViolations(request: RunInstancesRequest): ParamError[] {
+  const violations: ParamError[] = [];
+  let instanceTags = 0;
+  (request.TagSpecification ?? []).forEach((spec, i) => {
+    if (spec.ResourceType !== 'instance') return;
+    instanceTags += spec.Tags.length;
+    spec.Tags.forEach((tag, j) => {
+      if (tag.Key.trim().toLowerCase() === JOB_TAG_KEY)
+        violations.push({
+          param: `TagSpecification.${i}.Tags.${j}.Key`,
+          code: 'FailedOperation.TagKeyReserved',
+          message: `${JOB_TAG_KEY} is reserved: this service tags every instance with its job id`,
+        });
+    });
+  });
+  if (instanceTags >= MAX_INSTANCE_TAGS)
+    violations.push({
+      param: 'TagSpecification',
+      code: 'InvalidParameterValue.LimitExceeded',
+      message: `gives the instances ${instanceTags} tags; at most ${MAX_INSTANCE_TAGS - 1}, as this service adds ${JOB_TAG_KEY}`,
+    });
+  return violations;
 }

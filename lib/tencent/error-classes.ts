@@ -39,8 +39,9 @@ const BY_CODE: Readonly<Record<string, ErrorClass>> = {
   'AuthFailure.InvalidSecretId': 'credentials',
   'AuthFailure.MFAFailure': 'credentials',
   'UnauthorizedOperation.InvalidToken': 'credentials',
+  // A SecretKey that is not the SecretId's signs wrongly: most often the key, not the code.
+  'AuthFailure.SignatureFailure': 'credentials',
   // invalid although their category says otherwise
-  'AuthFailure.SignatureFailure': 'invalid',
   'AuthFailure.InvalidAuthorization': 'invalid',
   'AuthFailure.CamRoleNameAuthenticateFailed': 'invalid',
   'ResourceInsufficient.CloudDiskUnavailable': 'invalid',

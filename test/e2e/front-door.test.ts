@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { SEED_PASSWORD, seedExample, seedForm } from '../helpers/requests.ts';
+import { serverlessWithout } from '../helpers/stack-files.ts';
 
 /**
  * The front door over real HTTP (docs/http-api.md): whatever a careless or hostile client sends, the stack
@@ -20,7 +21,9 @@ let stack: LocalStack;
 const logLines: string[] = [];
 
 beforeAll(async () => {
+  // Without the submitter: the queue keeps every message, so "nothing was sent" can be counted.
   stack = await startLocalStack({
+    serverlessYml: serverlessWithout('submit'),
     port: 0,
     simulatorPort: 0,
     dataDir: null,

@@ -12,6 +12,8 @@ import { validateRunInstances } from '../../lib/run-instances/index.ts';
 import { provisionResources } from '../../local/emulators.ts';
 import { readStackResources } from '../../local/resources.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { serverlessWithout } from '../helpers/stack-files.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const SEED_PASSWORD = 'Qcloud@TestApi123++';
 const ALICE = 'alice-token-0123456789abcdef';
@@ -235,11 +237,19 @@ describe('when a dependency fails', () => {
 });
 
 describe('restarting the local stack', () => {
-  it('sends the messages of jobs left QUEUED by the previous run again (SQS is in memory, DynamoDB on disk)', async () => {
+  it('sends the messages of jobs left QUEUED by the previous run again, and the submitter submits them', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cvmp-restart-'));
     try {
       const env = { API_TOKENS: `alice:${sha(ALICE)}` };
-      const first = await startLocalStack({ port: 0, simulatorPort: 0, dataDir, env, logSink: () => {} });
+      // The first run has no submitter, so the job is still QUEUED when it stops.
+      const first = await startLocalStack({
+        serverlessYml: serverlessWithout('submit'),
+        port: 0,
+        simulatorPort: 0,
+        dataDir,
+        env,
+        logSink: () => {},
+      });
       const response = await fetch(`${first.url}/v1/run-instances`, {
         method: 'POST',
         headers: { authorization: `Bearer ${ALICE}`, 'content-type': 'application/json' },
@@ -250,14 +260,14 @@ describe('restarting the local stack', () => {
       const second = await startLocalStack({ port: 0, simulatorPort: 0, dataDir, env, logSink: () => {} });
       try {
         expect(second.requeued).toBe(1);
-        const { Messages } = await second.clients.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: second.queueUrls.SubmitQueue,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 1,
-          }),
-        );
-        expect((Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}').jobId)).toEqual([jobId]);
+        const job = await waitFor('the requeued job to be submitted', async () => {
+          const answer = await fetch(`${second.url}/v1/jobs/${jobId}`, {
+            headers: { authorization: `Bearer ${ALICE}` },
+          });
+          const view = (await answer.json()) as { status: string; instances: unknown[] };
+          return view.status === 'SUBMITTED' ? view : undefined;
+        });
+        expect(job.instances).toHaveLength(1);
       } finally {
         await second.stop();
       }

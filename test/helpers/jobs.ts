@@ -50,6 +50,8 @@ export function jobIn(status: JobStatus, overrides: Partial<Job> = {}): Job {
   if (status !== 'QUEUED') {
     job.attempts = 1;
     job.updatedAt = at(1000);
+    job.claimedAt = at(1000);
+    job.sendOutcome = 'in-flight';
   }
   if (status === 'SUBMITTING') job.claimExpiresAt = at(61_000);
   if (status !== 'QUEUED' && status !== 'SUBMITTING') {

@@ -194,7 +194,7 @@ describe('outcomes', () => {
     ['InternalError', true, 'unknown'],
     ['InvalidParameterValue.Range', false, 'invalid'],
     ['ResourceInsufficient.SpecifiedInstanceType', false, 'capacity'],
-    ['AuthFailure.SignatureFailure', false, 'invalid'],
+    ['AuthFailure.SignatureFailure', false, 'credentials'],
   ])('turns Response.Error %s into a TencentApiError (retryable %s)', async (code, retryable, errorClass) => {
     server.reply = tencentReply({ Error: { Code: code, Message: 'refused' }, RequestId: 'req-err' });
     const error = await client()

@@ -36,7 +36,7 @@ describe('readStackResources', () => {
     const submit = resources.queues.find((queue) => queue.logicalId === 'SubmitQueue');
     expect(submit).toMatchObject({
       QueueName: 'cvm-provisioner-test-submit',
-      VisibilityTimeout: 180,
+      VisibilityTimeout: 540,
       RedrivePolicy: { deadLetterTarget: 'SubmitDeadLetterQueue', maxReceiveCount: 5 },
     });
   });
@@ -77,11 +77,11 @@ describe('provisionResources on the emulators', () => {
     expect(Number(redrive.maxReceiveCount)).toBe(5);
   });
 
-  it('gives the submit queue a VisibilityTimeout of 180 seconds', async () => {
+  it("gives the submit queue a VisibilityTimeout of 540 seconds (6x the submit function's 90 s)", async () => {
     const { Attributes } = await env.clients.sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: env.submitQueueUrl, AttributeNames: ['VisibilityTimeout'] }),
     );
-    expect(Attributes?.VisibilityTimeout).toBe('180');
+    expect(Attributes?.VisibilityTimeout).toBe('540');
   });
 
   it('gives both queues the 14-day retention of serverless.yml', async () => {

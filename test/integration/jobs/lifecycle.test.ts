@@ -7,6 +7,7 @@ import {
   claimForSubmission,
   recordProgress,
   recordSubmission,
+  releaseClaim,
   TRANSITION_NAMES,
   TRANSITIONS,
   type Transition,
@@ -61,6 +62,10 @@ const SAMPLE = {
   error: { code: 'Sample.Code', message: 'a sample', requestId: 'req-sample' },
   submitRequestId: 'req-sample',
   claimExpiresAt: '2099-01-01T00:00:00.000Z',
+  claimedAt: '2098-12-31T23:59:00.000Z',
+  sendOutcome: 'unknown',
+  reconcileAfter: '2098-12-31T23:59:30.000Z',
+  lastError: { code: 'RequestLimitExceeded', message: 'slow down', requestId: 'req-throttled' },
 } as const;
 
 function changesFor<N extends TransitionName>(name: N): TransitionChanges<N> {
@@ -244,6 +249,77 @@ describe('claiming a job for submission on dynalite', () => {
       pendingSince: isoAt(clock),
     });
     expect(PENDING_INDEX).toBe('pending-by-status');
+  });
+});
+
+describe('what a claim knows of earlier attempts', () => {
+  it('marks the attempt in flight from its claim, and nothing to reconcile on a first claim', async () => {
+    const job = await storedIn('QUEUED');
+    const claimed = await claimForSubmission(deps, job, 30_000);
+    expect(claimed).toMatchObject({
+      claimedAt: isoAt(clock),
+      sendOutcome: 'in-flight',
+      reconcileAfter: null,
+    });
+  });
+
+  it('after an attempt that died in flight, reconciles from the end of its claim (its call can have run until then)', async () => {
+    const diedAt = new Date(clock.now() - 5000).toISOString();
+    const job = await storedIn('SUBMITTING', { sendOutcome: 'in-flight', claimExpiresAt: diedAt });
+    const claimed = await claimForSubmission(deps, job);
+    expect(claimed).toMatchObject({ sendOutcome: 'in-flight', reconcileAfter: diedAt, attempts: 2 });
+  });
+
+  it('after an attempt that said its call created nothing, has nothing new to reconcile', async () => {
+    const job = await storedIn('SUBMITTING', { claimExpiresAt: isoAt(clock), sendOutcome: 'in-flight' });
+    const released = await releaseClaim(deps, await claimForSubmission(deps, job), {
+      sendOutcome: 'not-created',
+      lastError: { code: 'RequestLimitExceeded', message: 'throttled', requestId: 'req-1' },
+    });
+    // The first attempt (stored in flight, then taken over) still counts; the released one adds nothing.
+    const first = job.claimExpiresAt;
+    expect(released).toMatchObject({
+      sendOutcome: 'not-created',
+      reconcileAfter: first,
+      claimExpiresAt: isoAt(clock),
+    });
+    clock.advance(1000);
+    expect((await claimForSubmission(deps, released)).reconcileAfter).toBe(first);
+  });
+
+  it('after an unknown outcome, reconciles from the release, and never moves reconcileAfter back', async () => {
+    const job = await storedIn('QUEUED');
+    const claimed = await claimForSubmission(deps, job);
+    clock.advance(2000);
+    const released = await releaseClaim(deps, claimed, { sendOutcome: 'unknown', lastError: null });
+    expect(released).toMatchObject({
+      sendOutcome: 'unknown',
+      reconcileAfter: isoAt(clock),
+      claimExpiresAt: isoAt(clock),
+    });
+    const mark = isoAt(clock);
+    clock.advance(1000);
+    const again = await claimForSubmission(deps, released);
+    expect(again.reconcileAfter).toBe(mark);
+    const quiet = await releaseClaim(deps, again, { sendOutcome: 'not-created', lastError: null });
+    expect(quiet.reconcileAfter).toBe(mark);
+  });
+
+  it('lets the next delivery claim at once after a release', async () => {
+    const released = await releaseClaim(deps, await claimForSubmission(deps, await storedIn('QUEUED')), {
+      sendOutcome: 'not-created',
+      lastError: null,
+    });
+    await expect(claimForSubmission(deps, released)).resolves.toMatchObject({ attempts: 2 });
+  });
+
+  it('refuses a release by a holder that lost its claim to a newer attempt', async () => {
+    const claimed = await claimForSubmission(deps, await storedIn('QUEUED'), 1000);
+    clock.advance(2000);
+    await claimForSubmission(deps, claimed);
+    await expect(
+      releaseClaim(deps, claimed, { sendOutcome: 'not-created', lastError: null }),
+    ).rejects.toBeInstanceOf(JobConflictError);
   });
 });
 

@@ -25,7 +25,7 @@ describe('classifyTencentCode', () => {
     ['AuthFailure.TokenFailure', 'credentials', false],
     ['AuthFailure.SecretIdNotFound', 'credentials', false],
     ['UnauthorizedOperation.InvalidToken', 'credentials', false],
-    ['AuthFailure.SignatureFailure', 'invalid', false],
+    ['AuthFailure.SignatureFailure', 'credentials', false],
     ['AuthFailure.UnauthorizedOperation', 'quota', false],
     ['ResourceInsufficient.SpecifiedInstanceType', 'capacity', false],
     ['ResourcesSoldOut.EipInsufficient', 'capacity', false],

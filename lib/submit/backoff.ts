@@ -1,0 +1,28 @@
+/**
+ * When a retried submission comes back (docs/job-lifecycle.md, "Retries"): exponential in the message's
+ * receive count, capped, with jitter so that messages failed together do not return together. Throttling
+ * starts from a shorter base: Tencent counts its limits per second.
+ */
+export const BACKOFF = {
+  /** Seconds before the second receive after an ordinary retryable failure. */
+  baseSeconds: 5,
+  /** Seconds before the second receive after throttling. */
+  throttledBaseSeconds: 1,
+  /** No wait is longer. */
+  capSeconds: 300,
+} as const;
+
+/**
+ * The visibility timeout to give a record that failed on its `receiveCount`-th receive: base × 2^(n−1) capped,
+ * then "equal jitter" — half of it fixed, half random — so the wait never collapses to zero.
+ */
+export function retryDelaySeconds(
+  receiveCount: number,
+  options: { throttled?: boolean; random?: () => number } = {},
+): number {
+  const base = options.throttled ? BACKOFF.throttledBaseSeconds : BACKOFF.baseSeconds;
+  const n = Math.max(1, Math.floor(receiveCount));
+  const ceiling = Math.min(BACKOFF.capSeconds, base * 2 ** Math.min(n - 1, 20));
+  const random = options.random ?? Math.random;
+  return Math.max(1, Math.round(ceiling / 2 + random() * (ceiling / 2)));
+}

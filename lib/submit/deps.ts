@@ -1,0 +1,52 @@
+import type { JobError } from '../jobs/model.ts';
+import type { OutboxDeps } from '../jobs/outbox.ts';
+import type { Logger } from '../log.ts';
+import type { TencentClient } from '../tencent/client.ts';
+import type { Pacer } from './pacer.ts';
+
+/** What submitting and reconciling need (built by lib/deps.ts). */
+export interface SubmitDeps extends OutboxDeps {
+  tencent: Pick<TencentClient, 'call'>;
+  logger: Logger;
+  /** The RunInstances pacer of a region (module scope: shared by every invocation of a container). */
+  pacer(region: string): Pacer;
+  /** How long after a call ended its instances' tags may still be invisible (TAG_VISIBILITY_WINDOW_MS). */
+  tagVisibilityWindowMs: number;
+  random?: () => number;
+  /** Longest Tencent calls (defaults: RunInstances 60 s, DescribeInstances 10 s); tests shorten them. */
+  timeouts?: { runInstancesMs?: number; describeMs?: number };
+}
+
+/** One delivery of a job's message, as the handler sees it. */
+export interface Delivery {
+  /** SQS's ApproximateReceiveCount: 1 on the first delivery. */
+  receiveCount: number;
+  /** What is left of the Lambda invocation (context.getRemainingTimeInMillis). */
+  remainingMs(): number;
+}
+
+/** What became of a delivery: done (delete the message), or to be retried after a delay. */
+export type SubmitOutcome =
+  | { kind: 'done'; result: 'submitted' | 'reconciled' | 'failed' | 'already-done' | 'no-job' }
+  | { kind: 'retry'; delaySeconds: number; reason: string };
+
+export const done = (result: Extract<SubmitOutcome, { kind: 'done' }>['result']): SubmitOutcome => ({
+  kind: 'done',
+  result,
+});
+
+export const retry = (delaySeconds: number, reason: string): SubmitOutcome => ({
+  kind: 'retry',
+  delaySeconds: Math.max(1, Math.ceil(delaySeconds)),
+  reason,
+});
+
+/** A job error from anything thrown, for `lastError` and logs (Tencent's code and RequestId when it answered). */
+export function jobErrorOf(error: unknown): JobError {
+  const e = error as { code?: unknown; message?: unknown; requestId?: unknown; name?: unknown } | null;
+  return {
+    code: typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : 'Error',
+    message: typeof e?.message === 'string' ? e.message : String(error),
+    requestId: typeof e?.requestId === 'string' ? e.requestId : null,
+  };
+}

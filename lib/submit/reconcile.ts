@@ -1,0 +1,43 @@
+import type { Job } from '../jobs/model.ts';
+import type { SubmitDeps } from './deps.ts';
+import { jobInstancesQuery } from './request.ts';
+
+/** A DescribeInstances is short; it never needs RunInstances' minute. */
+export const DESCRIBE_TIMEOUT_MS = 10_000;
+
+export interface Reconciliation {
+  /** The ids of the instances tagged with the job id, as DescribeInstances sees them now. */
+  found: string[];
+  /** Whether "not found" can be trusted: the tag-visibility window after the last uncertain call has passed. */
+  trusted: boolean;
+  /** When it can be, in ms since the epoch. */
+  trustedAt: number;
+  /** Whether what was found is all there can be: as many as asked, or the window has passed. */
+  complete: boolean;
+}
+
+/**
+ * Looks a job's instances up by its tag (docs/job-lifecycle.md, "Submitting exactly once"): the one lookup
+ * that does not depend on how Tencent treats a reused ClientToken. Tags attach to new instances late, so an
+ * empty answer means "none" only once `reconcileAfter` plus the tag-visibility window has passed; before that
+ * the caller waits. Throws what the Tencent client throws.
+ */
+export async function reconcile(
+  deps: SubmitDeps,
+  job: Job,
+  reconcileAfter: string,
+  timeoutMs = DESCRIBE_TIMEOUT_MS,
+): Promise<Reconciliation> {
+  const response = await deps.tencent.call('DescribeInstances', jobInstancesQuery(job.jobId), {
+    region: job.region,
+    timeoutMs,
+  });
+  const set = Array.isArray(response.InstanceSet) ? response.InstanceSet : [];
+  const found = set
+    .map((instance) => (instance as { InstanceId?: unknown }).InstanceId)
+    .filter((id): id is string => typeof id === 'string');
+  const trustedAt = Date.parse(reconcileAfter) + deps.tagVisibilityWindowMs;
+  const trusted = deps.now() >= trustedAt;
+  const wanted = job.request.InstanceCount ?? 1;
+  return { found, trusted, trustedAt, complete: found.length >= wanted || trusted };
+}

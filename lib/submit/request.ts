@@ -1,0 +1,24 @@
+import { JOB_TAG_KEY, type Job } from '../jobs/model.ts';
+
+/**
+ * The RunInstances parameters of a job: its stored request (normalized at acceptance, with its fixed
+ * ClientToken) plus the instance tag that names the job. A pure function of the stored job, so every attempt
+ * sends the same business parameters byte for byte. The tag goes on the first `instance` TagSpecification, or
+ * in one of its own; the validation profile governs what callers send, not what the submitter adds
+ * (docs/job-lifecycle.md, "Submitting exactly once").
+ */
+export function runInstancesParams(job: Pick<Job, 'jobId' | 'request'>): Record<string, unknown> {
+  const tag = { Key: JOB_TAG_KEY, Value: job.jobId };
+  const specs = job.request.TagSpecification ?? [];
+  const first = specs.findIndex((spec) => spec.ResourceType === 'instance');
+  const TagSpecification =
+    first === -1
+      ? [...specs, { ResourceType: 'instance', Tags: [tag] }]
+      : specs.map((spec, i) => (i === first ? { ...spec, Tags: [...spec.Tags, tag] } : spec));
+  return { ...job.request, TagSpecification };
+}
+
+/** DescribeInstances parameters that find a job's instances by their tag (at most 100 per job). */
+export function jobInstancesQuery(jobId: string): Record<string, unknown> {
+  return { Filters: [{ Name: `tag:${JOB_TAG_KEY}`, Values: [jobId] }], Offset: 0, Limit: 100 };
+}

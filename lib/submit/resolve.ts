@@ -1,0 +1,78 @@
+import { JobConflictError } from '../errors.ts';
+import { failJob, reconcileFrom, recordSubmission } from '../jobs/lifecycle.ts';
+import type { Job } from '../jobs/model.ts';
+import { type Delivery, done, jobErrorOf, retry, type SubmitDeps, type SubmitOutcome } from './deps.ts';
+import { DESCRIBE_TIMEOUT_MS, reconcile } from './reconcile.ts';
+
+/** The code of a job whose message ran out of receives (or that the sweep found abandoned) with nothing found. */
+export const RETRIES_EXHAUSTED = 'SubmitRetriesExhausted';
+
+/**
+ * Settles a job no delivery will submit any more — its message went to the dead-letter queue, or the sweep
+ * found it stuck — without ever sending RunInstances: if an earlier attempt may have created instances, they
+ * are looked for first (and recorded: SUBMITTED), waiting out the tag-visibility window; otherwise, or if none
+ * exist, the job FAILS with SubmitRetriesExhausted and the last error in its message. Writes are conditioned on
+ * the job as read, so a live attempt elsewhere wins (the caller retries later).
+ */
+export async function settleAbandoned(
+  deps: SubmitDeps,
+  job: Job,
+  delivery: Pick<Delivery, 'remainingMs'>,
+  options: { onNothingFound?: 'fail' | 'leave' } = {},
+): Promise<SubmitOutcome | 'nothing-found'> {
+  if (job.status !== 'QUEUED' && job.status !== 'SUBMITTING') return done('already-done');
+  const now = deps.now();
+  if (job.status === 'SUBMITTING' && job.claimExpiresAt !== null && Date.parse(job.claimExpiresAt) > now)
+    return retry((Date.parse(job.claimExpiresAt) - now) / 1000, 'a delivery holds the claim');
+  const from = job.status === 'SUBMITTING' ? reconcileFrom(job) : null;
+  if (from !== null) {
+    let found: Awaited<ReturnType<typeof reconcile>>;
+    try {
+      const timeoutMs = Math.min(
+        deps.timeouts?.describeMs ?? DESCRIBE_TIMEOUT_MS,
+        delivery.remainingMs() - 5_000,
+      );
+      found = await reconcile(deps, job, from, timeoutMs);
+    } catch (error) {
+      return retry(30, `the lookup failed: ${jobErrorOf(error).code}`);
+    }
+    if (found.found.length > 0 && found.complete) {
+      deps.logger.info('found the instances of an abandoned job; recorded them', {
+        jobId: job.jobId,
+        instanceIds: found.found,
+      });
+      return conditioned(deps, job, () =>
+        recordSubmission(deps, job, { instanceIds: found.found, requestId: null }),
+      ).then((outcome) => outcome ?? done('reconciled'));
+    }
+    if (!found.trusted) return retry((found.trustedAt - deps.now()) / 1000, 'waiting until tags can show');
+  }
+  if (options.onNothingFound === 'leave') return 'nothing-found';
+  const last = job.lastError;
+  const error = {
+    code: RETRIES_EXHAUSTED,
+    message:
+      `gave up after ${job.attempts} attempt${job.attempts === 1 ? '' : 's'}` +
+      (last ? `; the last: ${last.code}: ${last.message}` : '') +
+      (from !== null ? '; no instances were found for the job' : ''),
+    requestId: last?.requestId ?? null,
+  };
+  deps.logger.warn('the job ran out of submission attempts', { jobId: job.jobId, attempts: job.attempts });
+  return conditioned(deps, job, () => failJob(deps, job, error)).then((outcome) => outcome ?? done('failed'));
+}
+
+/** Runs a write conditioned on the job as read; a lost race asks for a later look. */
+async function conditioned(
+  deps: SubmitDeps,
+  job: Job,
+  write: () => Promise<Job>,
+): Promise<SubmitOutcome | undefined> {
+  try {
+    await write();
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof JobConflictError)) throw error;
+    deps.logger.info('the job changed while it was being settled; looking again later', { jobId: job.jobId });
+    return retry(5, 'the job changed meanwhile');
+  }
+}

@@ -1,0 +1,64 @@
+import { isoTime } from '../clock.ts';
+import { JobConflictError } from '../errors.ts';
+import { requeueJob } from '../jobs/lifecycle.ts';
+import { listPendingJobs } from '../jobs/store.ts';
+import { enqueueSubmit, type QueueDeps } from '../queue/producer.ts';
+import type { SubmitDeps } from './deps.ts';
+import { settleAbandoned } from './resolve.ts';
+
+/**
+ * A SUBMITTING job whose claim ran out this long ago has no delivery coming back: a retried message returns
+ * within the longest backoff (300 s) or the queue's visibility timeout (600 s, serverless.yml), and claims the
+ * job again when it does.
+ */
+export const STUCK_SUBMITTING_MS = 15 * 60 * 1000;
+/** The submit queue's maxReceiveCount (serverless.yml): a job with this many attempts has had its chances. */
+export const MAX_SUBMIT_ATTEMPTS = 5;
+
+export interface StuckSweepResult {
+  recorded: number;
+  failed: number;
+  requeued: number;
+  waiting: number;
+}
+
+/**
+ * Finds SUBMITTING jobs abandoned by their deliveries and resolves each (docs/job-lifecycle.md, "The sweep"):
+ * reconciliation first — instances found are recorded; with none found, a job with attempts left gets its
+ * message again, one without FAILS with SubmitRetriesExhausted. A job whose lookup cannot be trusted yet, or
+ * that a delivery holds, is left for the next sweep.
+ */
+export async function resolveStuckJobs(
+  deps: SubmitDeps & QueueDeps,
+  options: { remainingMs: () => number; olderThanMs?: number; limit?: number },
+): Promise<StuckSweepResult> {
+  const olderThan = options.olderThanMs ?? STUCK_SUBMITTING_MS;
+  const before = isoTime(() => deps.now() - olderThan);
+  const candidates = await listPendingJobs(deps, 'SUBMITTING', { before, limit: options.limit ?? 25 });
+  const result: StuckSweepResult = { recorded: 0, failed: 0, requeued: 0, waiting: 0 };
+  for (const job of candidates) {
+    if (job.claimExpiresAt !== null && job.claimExpiresAt > before) continue;
+    const outcome = await settleAbandoned(deps, job, options, {
+      onNothingFound: job.attempts >= MAX_SUBMIT_ATTEMPTS ? 'fail' : 'leave',
+    });
+    if (outcome === 'nothing-found') {
+      try {
+        await enqueueSubmit(deps, job.jobId);
+        await requeueJob(deps, job);
+      } catch (error) {
+        if (!(error instanceof JobConflictError)) {
+          deps.logger.warn('sweep could not re-enqueue a stuck job; the next sweep tries again', {
+            jobId: job.jobId,
+            error,
+          });
+          continue;
+        }
+      }
+      result.requeued++;
+      deps.logger.info('re-enqueued a stuck SUBMITTING job', { jobId: job.jobId, attempts: job.attempts });
+    } else if (outcome.kind === 'retry') result.waiting++;
+    else if (outcome.result === 'reconciled') result.recorded++;
+    else if (outcome.result === 'failed') result.failed++;
+  }
+  return result;
+}

@@ -1,0 +1,209 @@
+import {
+  ClaimHeldError,
+  CredentialsError,
+  JobConflictError,
+  RequestNotSentError,
+  TencentApiError,
+  UnknownOutcomeError,
+} from '../errors.ts';
+import { claimForSubmission, failJob, recordSubmission, releaseClaim } from '../jobs/lifecycle.ts';
+import type { Job, JobError } from '../jobs/model.ts';
+import { getJob } from '../jobs/store.ts';
+import { ADVICE, type ErrorClass } from '../tencent/error-classes.ts';
+import { retryDelaySeconds } from './backoff.ts';
+import { type Delivery, done, jobErrorOf, retry, type SubmitDeps, type SubmitOutcome } from './deps.ts';
+import { DESCRIBE_TIMEOUT_MS, reconcile } from './reconcile.ts';
+import { runInstancesParams } from './request.ts';
+
+/** The official SDK waits a minute for an answer: a slow but successful RunInstances must not time out. */
+export const RUN_INSTANCES_TIMEOUT_MS = 60_000;
+/** Kept back from every Tencent call's budget, to write what the call did before the Lambda is stopped. */
+export const DEADLINE_MARGIN_MS = 5_000;
+/** No call is started with less time than this: it would time out, and manufacture an unknown outcome. */
+export const MIN_CALL_MS = 3_000;
+/** The claim outlasts the invocation by this much, so no other delivery can start while this one may act. */
+export const LEASE_MARGIN_MS = 5_000;
+
+const secondsUntil = (iso: string, now: number) => (Date.parse(iso) - now) / 1000;
+
+/**
+ * One delivery of a job's message (docs/job-lifecycle.md, "Submitting exactly once"): load, claim, reconcile
+ * if an earlier attempt may have created the instances, else RunInstances with the job's fixed ClientToken
+ * and stored parameters; then one lifecycle write says what happened. Never throws for Tencent's answers;
+ * throws only when the job store fails (the delivery is then retried as it is).
+ */
+export async function submitJob(deps: SubmitDeps, jobId: string, delivery: Delivery): Promise<SubmitOutcome> {
+  const job = await getJob(deps, jobId);
+  if (!job) {
+    deps.logger.warn('no such job; its message is dropped', { jobId });
+    return done('no-job');
+  }
+  if (job.status !== 'QUEUED' && job.status !== 'SUBMITTING') return done('already-done');
+  const now = deps.now();
+  if (job.status === 'SUBMITTING' && job.claimExpiresAt !== null && Date.parse(job.claimExpiresAt) > now)
+    return retry(secondsUntil(job.claimExpiresAt, now), 'another delivery holds the claim');
+  let claimed: Job;
+  try {
+    claimed = await claimForSubmission(deps, job, delivery.remainingMs() + LEASE_MARGIN_MS);
+  } catch (error) {
+    if (error instanceof ClaimHeldError)
+      return retry(secondsUntil(error.claimExpiresAt, deps.now()), 'another delivery holds the claim');
+    if (error instanceof JobConflictError) {
+      // Another delivery claimed first, or the job moved on: look again on the next delivery.
+      const current = error.current?.status;
+      return current && current !== 'QUEUED' && current !== 'SUBMITTING'
+        ? done('already-done')
+        : retry(1, 'another delivery claimed the job first');
+    }
+    throw error;
+  }
+  return attempt(deps, claimed, delivery);
+}
+
+async function attempt(deps: SubmitDeps, job: Job, delivery: Delivery): Promise<SubmitOutcome> {
+  if (job.reconcileAfter !== null) {
+    let found: Awaited<ReturnType<typeof reconcile>>;
+    try {
+      found = await reconcile(deps, job, job.reconcileAfter, callBudget(delivery, describeTimeout(deps)));
+    } catch (error) {
+      return release(deps, job, 'not-created', jobErrorOf(error), backoff(error, delivery));
+    }
+    if (found.found.length > 0 && found.complete) {
+      deps.logger.info('found the instances of an earlier attempt; recorded them instead of creating', {
+        jobId: job.jobId,
+        instanceIds: found.found,
+      });
+      return write(
+        deps,
+        job,
+        () => recordSubmission(deps, job, { instanceIds: found.found, requestId: null }),
+        'reconciled',
+      );
+    }
+    if (!found.trusted) {
+      // Tags may not show yet: wait until "none found" means none, keeping the reason of the retry.
+      return release(deps, job, 'not-created', job.lastError, (found.trustedAt - deps.now()) / 1000);
+    }
+  }
+  const longest = deps.timeouts?.runInstancesMs ?? RUN_INSTANCES_TIMEOUT_MS;
+  const shortest = Math.min(MIN_CALL_MS, longest);
+  const budget = callBudget(delivery, longest);
+  if (budget < shortest || !(await deps.pacer(job.region).take(Date.now() + budget - shortest)))
+    return release(deps, job, 'not-created', job.lastError, 1);
+  let response: Awaited<ReturnType<SubmitDeps['tencent']['call']>>;
+  try {
+    response = await deps.tencent.call('RunInstances', runInstancesParams(job), {
+      region: job.region,
+      timeoutMs: callBudget(delivery, longest),
+    });
+  } catch (error) {
+    return afterFailedCall(deps, job, delivery, error);
+  }
+  // A passing DryRun creates nothing: SUBMITTED with no instances.
+  const instanceIds = Array.isArray(response.InstanceIdSet)
+    ? response.InstanceIdSet.filter((id): id is string => typeof id === 'string')
+    : [];
+  return write(
+    deps,
+    job,
+    () => recordSubmission(deps, job, { instanceIds, requestId: response.RequestId ?? null }),
+    'submitted',
+  );
+}
+
+const describeTimeout = (deps: SubmitDeps) => deps.timeouts?.describeMs ?? DESCRIBE_TIMEOUT_MS;
+
+/** What is left for a Tencent call: the invocation's remaining time less the margin, at most `max`. */
+function callBudget(delivery: Delivery, max: number): number {
+  return Math.min(max, delivery.remainingMs() - DEADLINE_MARGIN_MS);
+}
+
+function backoff(error: unknown, delivery: Delivery, random?: () => number): number {
+  const throttled = error instanceof TencentApiError && error.code.startsWith('RequestLimitExceeded');
+  return retryDelaySeconds(delivery.receiveCount, { throttled, ...(random ? { random } : {}) });
+}
+
+/** Tencent's answer (or its absence) → the job's next state. */
+function afterFailedCall(
+  deps: SubmitDeps,
+  job: Job,
+  delivery: Delivery,
+  error: unknown,
+): Promise<SubmitOutcome> {
+  const delay = backoff(error, delivery, deps.random);
+  const reason = jobErrorOf(error);
+  const mayExist = (): Promise<SubmitOutcome> =>
+    // The instances may exist: the next attempt looks for them, once their tags can show.
+    release(deps, job, 'unknown', reason, Math.max(delay, deps.tagVisibilityWindowMs / 1000));
+  if (error instanceof TencentApiError) {
+    const errorClass = error.errorClass as ErrorClass;
+    if (errorClass === 'transient') return release(deps, job, 'not-created', reason, delay);
+    if (errorClass === 'unknown') return mayExist();
+    const failure: JobError = {
+      code: error.code,
+      message: `${error.message} (${ADVICE[errorClass] ?? ADVICE.invalid})`,
+      requestId: error.requestId ?? null,
+    };
+    deps.logger.warn('Tencent refused the job for good', {
+      jobId: job.jobId,
+      code: error.code,
+      requestId: error.requestId,
+    });
+    return write(deps, job, () => failJob(deps, job, failure), 'failed');
+  }
+  if (error instanceof UnknownOutcomeError) return mayExist();
+  if (error instanceof RequestNotSentError) {
+    if (error.retryable) return release(deps, job, 'not-created', reason, delay);
+    return write(deps, job, () => failJob(deps, job, { ...reason, requestId: null }), 'failed');
+  }
+  if (error instanceof CredentialsError) {
+    deps.logger.error('Tencent credentials could not be obtained; the job is retried', {
+      jobId: job.jobId,
+      error,
+    });
+    return release(deps, job, 'not-created', reason, delay);
+  }
+  // Our own bug, somewhere between the claim and the answer: assume the worst.
+  deps.logger.error('submission failed unexpectedly; the job will be reconciled', {
+    jobId: job.jobId,
+    error,
+  });
+  return mayExist();
+}
+
+/** Gives the claim up, saying what this attempt's call did, and asks for the delivery again later. */
+function release(
+  deps: SubmitDeps,
+  job: Job,
+  sendOutcome: 'not-created' | 'unknown',
+  lastError: JobError | null,
+  delaySeconds: number,
+): Promise<SubmitOutcome> {
+  return write(deps, job, () => releaseClaim(deps, job, { sendOutcome, lastError }), {
+    delaySeconds,
+    reason: lastError ? `${lastError.code}: ${lastError.message}` : 'waiting',
+  });
+}
+
+/**
+ * One lifecycle write under this attempt's claim. Losing it (JobConflictError) means another delivery took the
+ * job over after this one's lease ran out: it decides now, and this delivery comes back to look.
+ */
+async function write(
+  deps: SubmitDeps,
+  job: Job,
+  operation: () => Promise<Job>,
+  then: 'submitted' | 'reconciled' | 'failed' | { delaySeconds: number; reason: string },
+): Promise<SubmitOutcome> {
+  try {
+    await operation();
+  } catch (error) {
+    if (!(error instanceof JobConflictError)) throw error;
+    deps.logger.warn('the job changed under this attempt’s claim; the next delivery looks again', {
+      jobId: job.jobId,
+      current: error.current,
+    });
+    return retry(1, 'the job changed meanwhile');
+  }
+  return typeof then === 'string' ? done(then) : retry(then.delaySeconds, then.reason);
+}
