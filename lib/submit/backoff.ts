@@ -21,7 +21,7 @@ export function retryDelaySeconds(
   options: { throttled?: boolean; random?: () => number } = {},
 ): number {
   const base = options.throttled ? BACKOFF.throttledBaseSeconds : BACKOFF.baseSeconds;
-  const n = Math.max(1, Math.floor(receiveCount));
+  const n = Number.isFinite(receiveCount) ? Math.max(1, Math.floor(receiveCount)) : 1;
   const ceiling = Math.min(BACKOFF.capSeconds, base * 2 ** Math.min(n - 1, 20));
   const random = options.random ?? Math.random;
   return Math.max(1, Math.round(ceiling / 2 + random() * (ceiling / 2)));

@@ -12,7 +12,7 @@ import type { Delivery, SubmitDeps } from '../../lib/submit/deps.ts';
 import type { Pacer } from '../../lib/submit/pacer.ts';
 import type { TencentClient, TencentClientOptions } from '../../lib/tencent/client.ts';
 import type { SimulatorOptions } from '../../local/cvm-simulator/index.ts';
-import { type ApiEmulators, emulatorApi } from './emulators.ts';
+import { type ApiStack, emulatorApi } from './emulators.ts';
 import { captureLogs, type LogCapture } from './logs.ts';
 import { validRequest, withoutKeys } from './requests.ts';
 import { type AdminInstance, type Harness, ownClient, simInstances, startHarness } from './simulator.ts';
@@ -56,7 +56,7 @@ export const WINDOW_MS = 10_000;
  * asked for); `wrap` may put a test double around the Tencent client.
  */
 export async function startSubmitRig(
-  env: ApiEmulators,
+  env: ApiStack,
   options: {
     sim?: Omit<SimulatorOptions, 'port' | 'now'>;
     client?: Partial<TencentClientOptions>;
