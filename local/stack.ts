@@ -29,6 +29,8 @@ export interface LocalStackOptions {
   logSink?: (line: string) => void;
   /** The serverless.yml to run (tests give their own). */
   serverlessYml?: URL | string;
+  /** Settings every function gets after the stack's own (a benchmark's counting proxy in front of an emulator). */
+  functionEnv?: Readonly<Record<string, string>>;
   /** Simulator port when the stack starts one (SIMULATOR_PORT, 3001 by default; 0 picks a free one). */
   simulatorPort?: number;
 }
@@ -269,6 +271,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...tencentKeys,
       IDEMPOTENCY_SECRET: idempotencySecret,
       ...(env.LOG_LEVEL ? { LOG_LEVEL: env.LOG_LEVEL } : {}),
+      ...options.functionEnv,
     };
     const runtime = startRuntime({
       service,

@@ -8,11 +8,11 @@ import { listPendingJobs } from './store.ts';
 
 /**
  * How long a job may sit QUEUED before the sweep sends its message again. A normal job leaves QUEUED within
- * seconds of its message. Five minutes is longer than the queue's visibility timeout (180 s, serverless.yml),
- * so a message that is merely hidden after a failed receive is not doubled. A second message for a job is
- * harmless anyway: the submitter's claim is conditional.
+ * seconds of its message. Fifteen minutes is longer than the queue's visibility timeout (540 s,
+ * serverless.yml) plus the longest backoff (300 s), so a message that is merely hidden after a failed receive
+ * is not doubled. A second message for a job is harmless anyway: the submitter's claim is conditional.
  */
-export const STALE_QUEUED_MS = 5 * 60 * 1000;
+export const STALE_QUEUED_MS = 15 * 60 * 1000;
 
 export interface SweepDeps extends OutboxDeps, QueueDeps {
   logger: Logger;

@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseSubmitMessage } from '../queue/producer.ts';
 import { retryDelaySeconds } from './backoff.ts';
@@ -43,6 +43,7 @@ export async function consumeBatch(
         const outcome = await work(message.jobId, delivery);
         if (outcome.kind === 'done') return null;
         delaySeconds = outcome.delaySeconds;
+        if (!outcome.spendsReceive && (await sendAgain(deps, message.jobId, delaySeconds))) return null;
         deps.logger.info('the job is retried later', {
           jobId: message.jobId,
           receiveCount,
@@ -67,6 +68,33 @@ export async function consumeBatch(
       .filter((id): id is string => id !== null)
       .map((itemIdentifier) => ({ itemIdentifier })),
   };
+}
+
+/** SQS delays a message by at most 15 minutes. */
+const MAX_DELAY_SECONDS = 15 * 60;
+
+/**
+ * Puts a waiting delivery back as a fresh message, delayed, so the wait does not count as a receive; the
+ * record itself is then acknowledged. False when the send failed (the record is retried as it is instead).
+ * A second message for the job is harmless: its claim decides who acts.
+ */
+async function sendAgain(deps: SubmitDeps & ConsumerDeps, jobId: string, seconds: number): Promise<boolean> {
+  try {
+    await deps.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: deps.queueUrl,
+        MessageBody: JSON.stringify({ jobId }),
+        DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(seconds))),
+      }),
+    );
+    return true;
+  } catch (error) {
+    deps.logger.warn('could not put a waiting job back on the queue; its record is retried instead', {
+      jobId,
+      error,
+    });
+    return false;
+  }
 }
 
 /** SQS allows a visibility timeout of at most 12 hours. */

@@ -28,17 +28,36 @@ export interface Delivery {
 /** What became of a delivery: done (delete the message), or to be retried after a delay. */
 export type SubmitOutcome =
   | { kind: 'done'; result: 'submitted' | 'reconciled' | 'failed' | 'already-done' | 'no-job' }
-  | { kind: 'retry'; delaySeconds: number; reason: string };
+  | {
+      kind: 'retry';
+      delaySeconds: number;
+      reason: string;
+      /**
+       * false: a wait, not an attempt (a claim held elsewhere, tags not yet visible, no time left to call):
+       * the delivery is put back as a fresh delayed message, so waiting never uses up the message's receives.
+       */
+      spendsReceive: boolean;
+    };
 
 export const done = (result: Extract<SubmitOutcome, { kind: 'done' }>['result']): SubmitOutcome => ({
   kind: 'done',
   result,
 });
 
+/** An attempt failed and is retried: this counts towards the queue's maxReceiveCount. */
 export const retry = (delaySeconds: number, reason: string): SubmitOutcome => ({
   kind: 'retry',
   delaySeconds: Math.max(1, Math.ceil(delaySeconds)),
   reason,
+  spendsReceive: true,
+});
+
+/** Nothing was attempted; come back later without using up a receive. */
+export const wait = (delaySeconds: number, reason: string): SubmitOutcome => ({
+  kind: 'retry',
+  delaySeconds: Math.max(1, Math.ceil(delaySeconds)),
+  reason,
+  spendsReceive: false,
 });
 
 /** A job error from anything thrown, for `lastError` and logs (Tencent's code and RequestId when it answered). */

@@ -16,7 +16,9 @@ export function createPacer(options: {
   const interval = 1000 / options.ratePerSecond;
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  let next = Number.NEGATIVE_INFINITY;
+  // A new pacer waits one interval before its first call: the container it replaces may have called just
+  // before it stopped.
+  let next = now() + interval;
   return {
     async take(deadline = Number.POSITIVE_INFINITY) {
       const at = Math.max(now(), next);

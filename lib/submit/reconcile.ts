@@ -14,6 +14,8 @@ export interface Reconciliation {
   trustedAt: number;
   /** Whether what was found is all there can be: as many as asked, or the window has passed. */
   complete: boolean;
+  /** How many instances the job asked for. */
+  wanted: number;
 }
 
 /**
@@ -39,5 +41,14 @@ export async function reconcile(
   const trustedAt = Date.parse(reconcileAfter) + deps.tagVisibilityWindowMs;
   const trusted = deps.now() >= trustedAt;
   const wanted = job.request.InstanceCount ?? 1;
-  return { found, trusted, trustedAt, complete: found.length >= wanted || trusted };
+  if (trusted && found.length > 0 && found.length !== wanted) {
+    // Tencent made fewer (or more) than asked, or tags showed later than the window allows: what exists is
+    // recorded, and an operator should know.
+    deps.logger.error('the job has another number of instances than it asked for', {
+      jobId: job.jobId,
+      wanted,
+      found: found.length,
+    });
+  }
+  return { found, trusted, trustedAt, complete: found.length >= wanted || trusted, wanted };
 }

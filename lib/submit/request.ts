@@ -8,6 +8,23 @@ import { JOB_TAG_KEY, type Job } from '../jobs/model.ts';
  * (docs/job-lifecycle.md, "Submitting exactly once").
  */
 export function runInstancesParams(job: Pick<Job, 'jobId' | 'request'>): Record<string, unknown> {
+  return canonical(withJobTag(job)) as Record<string, unknown>;
+}
+
+/**
+ * The same value with every object's members in code-point order: DynamoDB keeps no order for a map's members,
+ * so the request read back may list them otherwise than it was written; sorted, the bytes sent are the same.
+ */
+export function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value !== 'object' || value === null) return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort())
+    sorted[key] = canonical((value as Record<string, unknown>)[key]);
+  return sorted;
+}
+
+function withJobTag(job: Pick<Job, 'jobId' | 'request'>): Record<string, unknown> {
   const tag = { Key: JOB_TAG_KEY, Value: job.jobId };
   const specs = job.request.TagSpecification ?? [];
   const first = specs.findIndex((spec) => spec.ResourceType === 'instance');

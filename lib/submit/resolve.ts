@@ -1,11 +1,15 @@
 import { JobConflictError } from '../errors.ts';
 import { failJob, reconcileFrom, recordSubmission } from '../jobs/lifecycle.ts';
-import type { Job } from '../jobs/model.ts';
-import { type Delivery, done, jobErrorOf, retry, type SubmitDeps, type SubmitOutcome } from './deps.ts';
+import { JOB_TAG_KEY, type Job } from '../jobs/model.ts';
+import { type Delivery, done, jobErrorOf, type SubmitDeps, type SubmitOutcome, wait } from './deps.ts';
 import { DESCRIBE_TIMEOUT_MS, reconcile } from './reconcile.ts';
 
 /** The code of a job whose message ran out of receives (or that the sweep found abandoned) with nothing found. */
 export const RETRIES_EXHAUSTED = 'SubmitRetriesExhausted';
+/** The code of a job whose instances could not be looked for, for an hour, after its attempts ran out. */
+export const OUTCOME_UNKNOWN = 'SubmitOutcomeUnknown';
+/** How long an abandoned job's lookup may keep failing before the job is failed with OUTCOME_UNKNOWN. */
+export const LOOKUP_GIVE_UP_MS = 60 * 60 * 1000;
 
 /**
  * Settles a job no delivery will submit any more — its message went to the dead-letter queue, or the sweep
@@ -23,7 +27,7 @@ export async function settleAbandoned(
   if (job.status !== 'QUEUED' && job.status !== 'SUBMITTING') return done('already-done');
   const now = deps.now();
   if (job.status === 'SUBMITTING' && job.claimExpiresAt !== null && Date.parse(job.claimExpiresAt) > now)
-    return retry((Date.parse(job.claimExpiresAt) - now) / 1000, 'a delivery holds the claim');
+    return wait((Date.parse(job.claimExpiresAt) - now) / 1000, 'a delivery holds the claim');
   const from = job.status === 'SUBMITTING' ? reconcileFrom(job) : null;
   if (from !== null) {
     let found: Awaited<ReturnType<typeof reconcile>>;
@@ -34,7 +38,21 @@ export async function settleAbandoned(
       );
       found = await reconcile(deps, job, from, timeoutMs);
     } catch (error) {
-      return retry(30, `the lookup failed: ${jobErrorOf(error).code}`);
+      const failure = jobErrorOf(error);
+      if (now - Date.parse(from) < LOOKUP_GIVE_UP_MS) return wait(30, `the lookup failed: ${failure.code}`);
+      // An answer all the same: the job may have instances, and says where to look for them.
+      deps.logger.error('an abandoned job could not be looked for; failed with its outcome unknown', {
+        jobId: job.jobId,
+        error,
+      });
+      const unknown = {
+        code: OUTCOME_UNKNOWN,
+        message: `gave up after ${job.attempts} attempts without knowing whether instances were created: look for the tag ${JOB_TAG_KEY}=${job.jobId} in ${job.region} (the lookup failed: ${failure.code}: ${failure.message})`,
+        requestId: failure.requestId,
+      };
+      return conditioned(deps, job, () => failJob(deps, job, unknown)).then(
+        (outcome) => outcome ?? done('failed'),
+      );
     }
     if (found.found.length > 0 && found.complete) {
       deps.logger.info('found the instances of an abandoned job; recorded them', {
@@ -45,7 +63,7 @@ export async function settleAbandoned(
         recordSubmission(deps, job, { instanceIds: found.found, requestId: null }),
       ).then((outcome) => outcome ?? done('reconciled'));
     }
-    if (!found.trusted) return retry((found.trustedAt - deps.now()) / 1000, 'waiting until tags can show');
+    if (!found.trusted) return wait((found.trustedAt - deps.now()) / 1000, 'waiting until tags can show');
   }
   if (options.onNothingFound === 'leave') return 'nothing-found';
   const last = job.lastError;
@@ -73,6 +91,6 @@ async function conditioned(
   } catch (error) {
     if (!(error instanceof JobConflictError)) throw error;
     deps.logger.info('the job changed while it was being settled; looking again later', { jobId: job.jobId });
-    return retry(5, 'the job changed meanwhile');
+    return wait(5, 'the job changed meanwhile');
   }
 }

@@ -14,6 +14,8 @@ import { settleAbandoned } from './resolve.ts';
 export const STUCK_SUBMITTING_MS = 15 * 60 * 1000;
 /** The submit queue's maxReceiveCount (serverless.yml): a job with this many attempts has had its chances. */
 export const MAX_SUBMIT_ATTEMPTS = 5;
+/** The sweep starts no lookup with less time than this left. */
+const SWEEP_MARGIN_MS = 15_000;
 
 export interface StuckSweepResult {
   recorded: number;
@@ -34,10 +36,15 @@ export async function resolveStuckJobs(
 ): Promise<StuckSweepResult> {
   const olderThan = options.olderThanMs ?? STUCK_SUBMITTING_MS;
   const before = isoTime(() => deps.now() - olderThan);
-  const candidates = await listPendingJobs(deps, 'SUBMITTING', { before, limit: options.limit ?? 25 });
+  // Read past the jobs that turn out to be busy or waiting, so that they cannot starve the rest.
+  const candidates = await listPendingJobs(deps, 'SUBMITTING', { before, limit: 4 * (options.limit ?? 25) });
   const result: StuckSweepResult = { recorded: 0, failed: 0, requeued: 0, waiting: 0 };
+  let settled = 0;
   for (const job of candidates) {
     if (job.claimExpiresAt !== null && job.claimExpiresAt > before) continue;
+    // Each job may take a lookup: stop while the invocation still has time to write.
+    if (settled >= (options.limit ?? 25) || options.remainingMs() < SWEEP_MARGIN_MS) break;
+    settled++;
     const outcome = await settleAbandoned(deps, job, options, {
       onNothingFound: job.attempts >= MAX_SUBMIT_ATTEMPTS ? 'fail' : 'leave',
     });

@@ -11,7 +11,7 @@ import type { Job, JobError } from '../jobs/model.ts';
 import { getJob } from '../jobs/store.ts';
 import { ADVICE, type ErrorClass } from '../tencent/error-classes.ts';
 import { retryDelaySeconds } from './backoff.ts';
-import { type Delivery, done, jobErrorOf, retry, type SubmitDeps, type SubmitOutcome } from './deps.ts';
+import { type Delivery, done, jobErrorOf, retry, type SubmitDeps, type SubmitOutcome, wait } from './deps.ts';
 import { DESCRIBE_TIMEOUT_MS, reconcile } from './reconcile.ts';
 import { runInstancesParams } from './request.ts';
 
@@ -41,19 +41,19 @@ export async function submitJob(deps: SubmitDeps, jobId: string, delivery: Deliv
   if (job.status !== 'QUEUED' && job.status !== 'SUBMITTING') return done('already-done');
   const now = deps.now();
   if (job.status === 'SUBMITTING' && job.claimExpiresAt !== null && Date.parse(job.claimExpiresAt) > now)
-    return retry(secondsUntil(job.claimExpiresAt, now), 'another delivery holds the claim');
+    return wait(secondsUntil(job.claimExpiresAt, now), 'another delivery holds the claim');
   let claimed: Job;
   try {
     claimed = await claimForSubmission(deps, job, delivery.remainingMs() + LEASE_MARGIN_MS);
   } catch (error) {
     if (error instanceof ClaimHeldError)
-      return retry(secondsUntil(error.claimExpiresAt, deps.now()), 'another delivery holds the claim');
+      return wait(secondsUntil(error.claimExpiresAt, deps.now()), 'another delivery holds the claim');
     if (error instanceof JobConflictError) {
       // Another delivery claimed first, or the job moved on: look again on the next delivery.
       const current = error.current?.status;
       return current && current !== 'QUEUED' && current !== 'SUBMITTING'
         ? done('already-done')
-        : retry(1, 'another delivery claimed the job first');
+        : wait(1, 'another delivery claimed the job first');
     }
     throw error;
   }
@@ -82,14 +82,14 @@ async function attempt(deps: SubmitDeps, job: Job, delivery: Delivery): Promise<
     }
     if (!found.trusted) {
       // Tags may not show yet: wait until "none found" means none, keeping the reason of the retry.
-      return release(deps, job, 'not-created', job.lastError, (found.trustedAt - deps.now()) / 1000);
+      return release(deps, job, 'not-created', job.lastError, (found.trustedAt - deps.now()) / 1000, false);
     }
   }
   const longest = deps.timeouts?.runInstancesMs ?? RUN_INSTANCES_TIMEOUT_MS;
   const shortest = Math.min(MIN_CALL_MS, longest);
   const budget = callBudget(delivery, longest);
   if (budget < shortest || !(await deps.pacer(job.region).take(Date.now() + budget - shortest)))
-    return release(deps, job, 'not-created', job.lastError, 1);
+    return release(deps, job, 'not-created', job.lastError, 1, false);
   let response: Awaited<ReturnType<SubmitDeps['tencent']['call']>>;
   try {
     response = await deps.tencent.call('RunInstances', runInstancesParams(job), {
@@ -118,9 +118,8 @@ function callBudget(delivery: Delivery, max: number): number {
   return Math.min(max, delivery.remainingMs() - DEADLINE_MARGIN_MS);
 }
 
-function backoff(error: unknown, delivery: Delivery, random?: () => number): number {
-  const throttled = error instanceof TencentApiError && error.code.startsWith('RequestLimitExceeded');
-  return retryDelaySeconds(delivery.receiveCount, { throttled, ...(random ? { random } : {}) });
+function backoff(_error: unknown, delivery: Delivery, random?: () => number): number {
+  return retryDelaySeconds(delivery.receiveCount, random ? { random } : {});
 }
 
 /** Tencent's answer (or its absence) → the job's next state. */
@@ -171,17 +170,22 @@ function afterFailedCall(
   return mayExist();
 }
 
-/** Gives the claim up, saying what this attempt's call did, and asks for the delivery again later. */
+/**
+ * Gives the claim up, saying what this attempt's call did, and asks for the delivery again later: as a retry
+ * when a call failed, as a wait when nothing was tried.
+ */
 function release(
   deps: SubmitDeps,
   job: Job,
   sendOutcome: 'not-created' | 'unknown',
   lastError: JobError | null,
   delaySeconds: number,
+  spendsReceive = true,
 ): Promise<SubmitOutcome> {
   return write(deps, job, () => releaseClaim(deps, job, { sendOutcome, lastError }), {
     delaySeconds,
-    reason: lastError ? `${lastError.code}: ${lastError.message}` : 'waiting',
+    reason: spendsReceive && lastError ? `${lastError.code}: ${lastError.message}` : 'waiting',
+    spendsReceive,
   });
 }
 
@@ -193,7 +197,11 @@ async function write(
   deps: SubmitDeps,
   job: Job,
   operation: () => Promise<Job>,
-  then: 'submitted' | 'reconciled' | 'failed' | { delaySeconds: number; reason: string },
+  then:
+    | 'submitted'
+    | 'reconciled'
+    | 'failed'
+    | { delaySeconds: number; reason: string; spendsReceive: boolean },
 ): Promise<SubmitOutcome> {
   try {
     await operation();
@@ -203,7 +211,8 @@ async function write(
       jobId: job.jobId,
       current: error.current,
     });
-    return retry(1, 'the job changed meanwhile');
+    return wait(1, 'the job changed meanwhile');
   }
-  return typeof then === 'string' ? done(then) : retry(then.delaySeconds, then.reason);
+  if (typeof then === 'string') return done(then);
+  return then.spendsReceive ? retry(then.delaySeconds, then.reason) : wait(then.delaySeconds, then.reason);
 }

@@ -330,7 +330,11 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
       } catch (error) {
         const refused = causeCode(error);
         if (refused) throw notSent(`the connection could not be opened (${refused})`, error);
-        if (closed) throw notSent('the client was closed', error);
+        // Closed while the request was in flight: it may have reached Tencent.
+        if (closed)
+          throw new UnknownOutcomeError('ConnectionError', `${action}: the client was closed mid-request`, {
+            cause: error,
+          });
         if (signal.aborted) {
           const why = timeout.aborted ? 'timed out' : 'was aborted';
           throw new UnknownOutcomeError('RequestTimeout', `${action} ${why} before Tencent answered`, {

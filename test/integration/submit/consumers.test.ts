@@ -1,4 +1,4 @@
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TencentApiError, UnknownOutcomeError } from '../../../lib/errors.ts';
@@ -127,7 +127,8 @@ describe('a batch of the submit queue', () => {
     const failedJobs = response.batchItemFailures.map((failure) =>
       jobOf(records.find((record) => record.messageId === failure.itemIdentifier) as SQSRecord),
     );
-    expect(failedJobs.sort()).toEqual([throttled.jobId, lost.jobId, held.jobId].sort());
+    // The held job waits without spending a receive: acknowledged, and put back as a fresh delayed message.
+    expect(failedJobs.sort()).toEqual([throttled.jobId, lost.jobId].sort());
     expect(await r.job(happy.jobId)).toMatchObject({ status: 'SUBMITTED' });
     expect(await r.job(refused.jobId)).toMatchObject({
       status: 'FAILED',
@@ -135,10 +136,19 @@ describe('a batch of the submit queue', () => {
     });
     expect(r.logs.text()).toContain('a message that is not { jobId } was dropped');
     // The acknowledged records are visible again at once (this test received them with no visibility; the
-    // Lambda poller would delete them); the retried ones are hidden for their backoff.
+    // Lambda poller would delete them); the retried ones are hidden for their backoff, and the held job's
+    // fresh message is delayed.
     const visible = (await receiveAll(stack)).map(jobOf);
-    for (const id of [throttled.jobId, lost.jobId, held.jobId]) expect(visible).not.toContain(id);
+    for (const id of [throttled.jobId, lost.jobId]) expect(visible).not.toContain(id);
+    expect(visible.filter((id) => id === held.jobId)).toHaveLength(1);
     expect(visible).toContain(happy.jobId);
+    const { Attributes } = await stack.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: stack.submitQueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    expect(Attributes?.ApproximateNumberOfMessagesDelayed).toBe('1');
   });
 });
 
@@ -199,6 +209,41 @@ describe('the dead-letter queue', () => {
     });
     expect((await r.job(job.jobId)).error?.message).toContain('no instances were found');
     expect(r.tencent.count('RunInstances')).toBe(0);
+  });
+
+  it('fails a job it cannot look for within an hour as SubmitOutcomeUnknown, saying where to look', async () => {
+    const { r } = await start({
+      wrap: (client) => ({
+        call: async (action, params, options) => {
+          if (action === 'DescribeInstances')
+            throw new TencentApiError('UnauthorizedOperation', 'no cvm:DescribeInstances', {
+              requestId: 'req-denied',
+              retryable: false,
+              errorClass: 'quota',
+            });
+          return client.call(action, params, options);
+        },
+      }),
+    });
+    const job = await r.accept();
+    await addFault(r.h.sim, { action: 'RunInstances', mode: 'http502', count: 1 });
+    await submitJob(r.deps, job.jobId, delivery());
+    r.h.clock.advance(WINDOW_MS);
+    expect(await resolveDeadLetter(r.deps, job.jobId, delivery())).toMatchObject({
+      kind: 'retry',
+      spendsReceive: false,
+    });
+    r.h.clock.advance(60 * 60 * 1000);
+    expect(await resolveDeadLetter(r.deps, job.jobId, delivery())).toEqual({
+      kind: 'done',
+      result: 'failed',
+    });
+    const stored = await r.job(job.jobId);
+    expect(stored).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'SubmitOutcomeUnknown', requestId: 'req-denied' },
+    });
+    expect(stored.error?.message).toContain(`cvm-provisioner:job-id=${job.jobId}`);
   });
 
   it('leaves a job a live delivery holds, fails a QUEUED one outright, and acknowledges a finished one', async () => {

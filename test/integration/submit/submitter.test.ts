@@ -120,6 +120,18 @@ describe('duplicate deliveries', () => {
     expect(await r.job(job.jobId)).toMatchObject({ status: 'SUBMITTED', attempts: 1 });
   });
 
+  it('with ClientToken ignored, two concurrent deliveries still create one set of instances', async () => {
+    const r = await start({ sim: { clientTokens: 'ignored' } });
+    const job = await r.accept();
+    const outcomes = await Promise.all(
+      Array.from({ length: 4 }, () => submitJob(r.deps, job.jobId, delivery())),
+    );
+    expect(outcomes.filter((o) => o.kind === 'done')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.kind === 'retry' && !o.spendsReceive)).toHaveLength(3);
+    expect(await r.instancesOf(job.jobId)).toHaveLength(2);
+    expect(r.tencent.count('RunInstances')).toBe(1);
+  });
+
   it('acknowledges a message whose job does not exist', async () => {
     const r = await start();
     expect(await submitJob(r.deps, '00000000-0000-4000-8000-00000000dead', delivery())).toEqual({
@@ -243,7 +255,7 @@ describe('failures before the work', () => {
           lastError: expect.objectContaining({ code: expect.stringMatching(/^RequestLimitExceeded/) }),
         });
       }
-      expect(delays).toEqual([1, 2, 4]);
+      expect(delays).toEqual([5, 10, 20]);
       expect(await submitJob(r.deps, job.jobId, delivery(4))).toMatchObject({ result: 'submitted' });
       expect(r.tencent.count('DescribeInstances')).toBe(0);
       expect(await r.instancesOf(job.jobId)).toHaveLength(2);
@@ -370,17 +382,30 @@ describe('a submitter that dies', () => {
     expect(r.tencent.count('RunInstances')).toBe(1);
   });
 
-  it('an unexpected error from the client is treated as an unknown outcome, not a failure', async () => {
+  it.each([
+    ['a dropped connection', () => new UnknownOutcomeError('ConnectionError', 'socket hang up')],
+    [
+      'a bug of ours between claim and answer',
+      () => new TypeError("Cannot read properties of undefined (reading 'x')"),
+    ],
+  ])('%s is an unknown outcome: retried after a lookup, never a failure', async (_name, error) => {
     const r = await start({
       wrap: () => ({
         call: async () => {
-          throw new UnknownOutcomeError('ConnectionError', 'socket hang up');
+          throw error();
         },
       }),
     });
     const job = await r.accept();
-    expect(await submitJob(r.deps, job.jobId, delivery())).toMatchObject({ kind: 'retry' });
-    expect(await r.job(job.jobId)).toMatchObject({ status: 'SUBMITTING', sendOutcome: 'unknown' });
+    expect(await submitJob(r.deps, job.jobId, delivery())).toMatchObject({
+      kind: 'retry',
+      spendsReceive: true,
+    });
+    expect(await r.job(job.jobId)).toMatchObject({
+      status: 'SUBMITTING',
+      sendOutcome: 'unknown',
+      reconcileAfter: expect.any(String),
+    });
   });
 });
 

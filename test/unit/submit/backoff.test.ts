@@ -9,11 +9,6 @@ describe('retryDelaySeconds', () => {
     ]);
   });
 
-  it('starts throttling from a one-second base', () => {
-    const top = { random: () => 1, throttled: true };
-    expect([1, 2, 3, 4].map((n) => retryDelaySeconds(n, top))).toEqual([1, 2, 4, 8]);
-  });
-
   it('keeps half of the wait fixed and jitters the other half', () => {
     expect(retryDelaySeconds(3, { random: () => 0 })).toBe(10);
     expect(retryDelaySeconds(3, { random: () => 0.5 })).toBe(15);
@@ -25,7 +20,7 @@ describe('retryDelaySeconds', () => {
 
   it('never answers less than a second, nor more than the cap, whatever the receive count', () => {
     for (const n of [0, -3, Number.NaN, 1e9]) {
-      const delay = retryDelaySeconds(n, { random: () => 0, throttled: true });
+      const delay = retryDelaySeconds(n, { random: () => 0 });
       expect(delay).toBeGreaterThanOrEqual(1);
       expect(delay).toBeLessThanOrEqual(BACKOFF.capSeconds);
     }
