@@ -189,7 +189,13 @@ describe('npm run cvm', () => {
   });
 
   beforeAll(async () => {
-    simulator = await startSimulator({ bootMs: 0 });
+    // No visibility delays: the test describes what it just created.
+    simulator = await startSimulator({
+      bootMs: 0,
+      visibilityDelayMs: 0,
+      tagDelayMs: 0,
+      visibilityJitterMs: 0,
+    });
   });
   afterAll(() => simulator.close());
 

@@ -6,7 +6,7 @@ import { DeleteQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestFingerprint } from '../../lib/jobs/accept.ts';
 import { beginIdempotentRequest, idempotencyRecordKey } from '../../lib/jobs/idempotency.ts';
-import { requeueStaleJobs } from '../../lib/jobs/sweep.ts';
+import { requeueStaleJobs, STALE_QUEUED_MS } from '../../lib/jobs/sweep.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { validateRunInstances } from '../../lib/run-instances/index.ts';
 import { provisionResources } from '../../local/emulators.ts';
@@ -216,7 +216,7 @@ describe('when a dependency fails', () => {
     const { jobId } = (await response.json()) as { jobId: string };
 
     await provisionResources(broken.clients, readStackResources('local'));
-    const later = { ...broken.deps, logger: silentLogger, now: () => Date.now() + 6 * 60 * 1000 };
+    const later = { ...broken.deps, logger: silentLogger, now: () => Date.now() + STALE_QUEUED_MS + 60_000 };
     expect(await requeueStaleJobs(later)).toBe(1);
     const { Messages } = await broken.clients.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
