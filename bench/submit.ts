@@ -155,7 +155,7 @@ async function run(label: string, faults: Array<Record<string, unknown>>, count 
   console.log(`\n${label}: ${JOBS} jobs of 1 instance each`);
   console.log(`  Tencent calls per job:  ${tencent.map(([k, n]) => `${k} ${perJob(n)}`).join(', ')}`);
   console.log(
-    `  DynamoDB calls per job: ${ddb.map(([k, n]) => `${k} ${perJob(n)}`).join(', ')} (total ${perJob(ddb.reduce((s, [, n]) => s + n, 0))})`,
+    `  DynamoDB calls per job: ${ddb.map(([k, n]) => `${k} ${perJob(n)}`).join(', ')} (total ${perJob(ddb.reduce((s, [, n]) => s + n, 0))}; Query is the sweep's, every POLL_INTERVAL_MS)`,
   );
   console.log(`  attempts per job:       ${perJob(attempts)}`);
   console.log(`  SUBMITTED ${submitted.length}, FAILED ${failed} (goal 0)`);
@@ -163,7 +163,7 @@ async function run(label: string, faults: Array<Record<string, unknown>>, count 
     `  jobs with extra instances: ${extra} (goal 0); with none: ${missing}; recorded ≠ created: ${recordedWrong}`,
   );
   console.log(
-    `  wall ${wall.toFixed(1)} s against the floor of ${floor.toFixed(0)} s (${JOBS} / ${RUN_INSTANCES_PER_SECOND} per s): ${(wall / floor).toFixed(2)}x (goal <= 1.15x)`,
+    `  wall ${wall.toFixed(1)} s against the floor of ${floor.toFixed(0)} s (${JOBS} / ${RUN_INSTANCES_PER_SECOND} per s): ${(wall / floor).toFixed(2)}x (${faults.length ? "the time goal is the happy path's; here: extra instances 0" : 'goal <= 1.15x'})`,
   );
 }
 
