@@ -116,9 +116,17 @@ export function createTencentClientFromConfig(
   });
 }
 
-/** What the submit queue's consumer (and the dead-letter consumer, and the sweep) need. */
-function submitDeps(config: Config, service: string): SubmitDeps {
-  const settings = requireSettings(config, ['JOBS_TABLE']);
+/**
+ * What the submit queue's consumer, the dead-letter consumer and the sweep need: the store, the Tencent client,
+ * a pacer per region, and the queue each works on (`queue`: the setting that names it).
+ */
+function queueWorkerDeps(
+  config: Config,
+  service: string,
+  queue: 'SUBMIT_QUEUE_URL' | 'SUBMIT_DLQ_URL',
+  overrides: Partial<SubmitDeps & ConsumerDeps>,
+): SubmitDeps & ConsumerDeps {
+  const settings = requireSettings(config, ['JOBS_TABLE', queue]);
   // Every submitter paces its own calls; at most SUBMIT_MAX_CONCURRENCY run at once (serverless.yml), so
   // together they stay under SUBMIT_RATE_PER_SECOND per region.
   const ratePerSecond = config.SUBMIT_RATE_PER_SECOND / config.SUBMIT_MAX_CONCURRENCY;
@@ -130,47 +138,22 @@ function submitDeps(config: Config, service: string): SubmitDeps {
     logger: createLogger({ level: config.LOG_LEVEL, base: { service } }),
     pacer: pacersByKey(() => createPacer({ ratePerSecond })),
     tagVisibilityWindowMs: config.TAG_VISIBILITY_WINDOW_MS,
+    sqs: sqsClient(),
+    queueUrl: settings[queue],
+    ...overrides,
   };
 }
+
+type WorkerDeps = SubmitDeps & ConsumerDeps;
 
 /** The submit queue's consumer: jobs from SUBMIT_QUEUE_URL to Tencent. */
-export function createSubmitDeps(
-  config: Config = loadConfig(),
-  overrides: Partial<SubmitDeps & ConsumerDeps> = {},
-): SubmitDeps & ConsumerDeps {
-  const settings = requireSettings(config, ['SUBMIT_QUEUE_URL']);
-  return {
-    ...submitDeps(config, 'submit'),
-    sqs: sqsClient(),
-    queueUrl: settings.SUBMIT_QUEUE_URL,
-    ...overrides,
-  };
-}
+export const createSubmitDeps = (config: Config = loadConfig(), overrides: Partial<WorkerDeps> = {}) =>
+  queueWorkerDeps(config, 'submit', 'SUBMIT_QUEUE_URL', overrides);
 
 /** The dead-letter queue's consumer: settles jobs whose messages ran out of receives. */
-export function createDeadLetterDeps(
-  config: Config = loadConfig(),
-  overrides: Partial<SubmitDeps & ConsumerDeps> = {},
-): SubmitDeps & ConsumerDeps {
-  const settings = requireSettings(config, ['SUBMIT_DLQ_URL']);
-  return {
-    ...submitDeps(config, 'dead-letter'),
-    sqs: sqsClient(),
-    queueUrl: settings.SUBMIT_DLQ_URL,
-    ...overrides,
-  };
-}
+export const createDeadLetterDeps = (config: Config = loadConfig(), overrides: Partial<WorkerDeps> = {}) =>
+  queueWorkerDeps(config, 'dead-letter', 'SUBMIT_DLQ_URL', overrides);
 
 /** The scheduled sweep: re-enqueues lost messages and settles stuck submissions (it sends to the submit queue). */
-export function createSweepDeps(
-  config: Config = loadConfig(),
-  overrides: Partial<SubmitDeps & ConsumerDeps> = {},
-): SubmitDeps & ConsumerDeps {
-  const settings = requireSettings(config, ['SUBMIT_QUEUE_URL']);
-  return {
-    ...submitDeps(config, 'sweep'),
-    sqs: sqsClient(),
-    queueUrl: settings.SUBMIT_QUEUE_URL,
-    ...overrides,
-  };
-}
+export const createSweepDeps = (config: Config = loadConfig(), overrides: Partial<WorkerDeps> = {}) =>
+  queueWorkerDeps(config, 'sweep', 'SUBMIT_QUEUE_URL', overrides);

@@ -237,13 +237,21 @@ export function newJob(init: {
     updatedAt: init.createdAt,
     submittedAt: null,
     completedAt: null,
-    claimExpiresAt: null,
-    claimedAt: null,
-    sendOutcome: null,
-    reconcileAfter: null,
-    lastError: null,
-    submitRequestId: null,
+    ...NO_SUBMISSION_YET,
     events: {},
     version: 1,
   };
 }
+
+/**
+ * The submission bookkeeping of a job no attempt has touched: a new job's, and what a stored item without
+ * these attributes (a transition removed them, or an older item) reads as.
+ */
+export const NO_SUBMISSION_YET = {
+  claimExpiresAt: null,
+  claimedAt: null,
+  sendOutcome: null,
+  reconcileAfter: null,
+  lastError: null,
+  submitRequestId: null,
+} as const satisfies Partial<Job>;

@@ -9,7 +9,7 @@ import {
 import { type Clock, isoTime } from '../clock.ts';
 import { JobConflictError, JobExistsError, ProvisionerError } from '../errors.ts';
 import { applied } from './conditional.ts';
-import { FIXED_FIELDS, type Job, type JobStatus, TERMINAL_STATUSES } from './model.ts';
+import { FIXED_FIELDS, type Job, type JobStatus, NO_SUBMISSION_YET, TERMINAL_STATUSES } from './model.ts';
 import { jobKey, NOTIFY_INDEX, NOTIFY_PENDING, PENDING_INDEX } from './table.ts';
 
 export interface StoreDeps {
@@ -35,16 +35,7 @@ function toItem(job: Job): Record<string, unknown> {
 
 /** A job from its item; attributes a transition removed (the claim, the password) read as absent or null. */
 export function fromItem(item: Record<string, unknown>): Job {
-  const job: Record<string, unknown> = {
-    claimExpiresAt: null,
-    claimedAt: null,
-    sendOutcome: null,
-    reconcileAfter: null,
-    lastError: null,
-    submitRequestId: null,
-    events: {},
-    ...item,
-  };
+  const job: Record<string, unknown> = { ...NO_SUBMISSION_YET, events: {}, ...item };
   for (const key of INTERNAL) delete job[key];
   return job as unknown as Job;
 }
