@@ -21,6 +21,7 @@ try {
   process.exit(1);
 }
 
+const nameWidth = Math.max(...stack.functions.map((fn) => fn.name.length)) + 2;
 const functions = stack.functions
   .map((fn) => {
     const events = fn.events.map((event) =>
@@ -32,7 +33,7 @@ const functions = stack.functions
           ? `SQS ${event.queue}`
           : 'schedule',
     );
-    return `  ${fn.name.padEnd(10)}${events.join(' · ')}`;
+    return `  ${fn.name.padEnd(nameWidth)}${events.join(' · ')}`;
   })
   .join('\n');
 const idle = stack.unconsumedQueues.length

@@ -103,6 +103,12 @@ async function attempt(deps: SubmitDeps, job: Job, delivery: Delivery): Promise<
   const instanceIds = Array.isArray(response.InstanceIdSet)
     ? response.InstanceIdSet.filter((id): id is string => typeof id === 'string')
     : [];
+  deps.logger.info('RunInstances created the instances', {
+    jobId: job.jobId,
+    attempt: job.attempts,
+    instanceIds,
+    requestId: response.RequestId,
+  });
   return write(
     deps,
     job,
