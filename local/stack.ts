@@ -230,6 +230,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
     } else {
       // Another Tencent endpoint: the functions sign with the keys npm start was given.
+      if (!env.TENCENTCLOUD_SECRET_ID || !env.TENCENTCLOUD_SECRET_KEY) {
+        throw new LocalStackStartError(
+          'MissingTencentKeys',
+          `TENCENTCLOUD_ENDPOINT is ${tencentEndpoint}, but no keys for it: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (or unset TENCENTCLOUD_ENDPOINT to use the local simulator)`,
+        );
+      }
       for (const name of [
         'TENCENTCLOUD_SECRET_ID',
         'TENCENTCLOUD_SECRET_KEY',

@@ -1,6 +1,6 @@
 import type { Job } from '../jobs/model.ts';
 import type { SubmitDeps } from './deps.ts';
-import { jobInstancesQuery } from './request.ts';
+import { DESCRIBE_PAGE, jobInstancesQuery } from './request.ts';
 
 /** A DescribeInstances is short; it never needs RunInstances' minute. */
 export const DESCRIBE_TIMEOUT_MS = 10_000;
@@ -30,14 +30,21 @@ export async function reconcile(
   reconcileAfter: string,
   timeoutMs = DESCRIBE_TIMEOUT_MS,
 ): Promise<Reconciliation> {
-  const response = await deps.tencent.call('DescribeInstances', jobInstancesQuery(job.jobId), {
-    region: job.region,
-    timeoutMs,
-  });
-  const set = Array.isArray(response.InstanceSet) ? response.InstanceSet : [];
-  const found = set
-    .map((instance) => (instance as { InstanceId?: unknown }).InstanceId)
-    .filter((id): id is string => typeof id === 'string');
+  const found: string[] = [];
+  // Page by page: a job may have more instances than one page holds.
+  for (let offset = 0; ; offset += DESCRIBE_PAGE) {
+    const response = await deps.tencent.call('DescribeInstances', jobInstancesQuery(job.jobId, offset), {
+      region: job.region,
+      timeoutMs,
+    });
+    const set = Array.isArray(response.InstanceSet) ? response.InstanceSet : [];
+    for (const instance of set) {
+      const id = (instance as { InstanceId?: unknown }).InstanceId;
+      if (typeof id === 'string' && !found.includes(id)) found.push(id);
+    }
+    const total = typeof response.TotalCount === 'number' ? response.TotalCount : 0;
+    if (set.length < DESCRIBE_PAGE || offset + DESCRIBE_PAGE >= total) break;
+  }
   const trustedAt = Date.parse(reconcileAfter) + deps.tagVisibilityWindowMs;
   const trusted = deps.now() >= trustedAt;
   const wanted = job.request.InstanceCount ?? 1;

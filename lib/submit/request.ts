@@ -35,7 +35,10 @@ function withJobTag(job: Pick<Job, 'jobId' | 'request'>): Record<string, unknown
   return { ...job.request, TagSpecification };
 }
 
-/** DescribeInstances parameters that find a job's instances by their tag (at most 100 per job). */
-export function jobInstancesQuery(jobId: string): Record<string, unknown> {
-  return { Filters: [{ Name: `tag:${JOB_TAG_KEY}`, Values: [jobId] }], Offset: 0, Limit: 100 };
+/** DescribeInstances answers at most this many instances a page. */
+export const DESCRIBE_PAGE = 100;
+
+/** DescribeInstances parameters that find a job's instances by their tag, one page from `offset`. */
+export function jobInstancesQuery(jobId: string, offset = 0): Record<string, unknown> {
+  return { Filters: [{ Name: `tag:${JOB_TAG_KEY}`, Values: [jobId] }], Offset: offset, Limit: DESCRIBE_PAGE };
 }

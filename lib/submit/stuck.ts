@@ -8,7 +8,7 @@ import { settleAbandoned } from './resolve.ts';
 
 /**
  * A SUBMITTING job whose claim ran out this long ago has no delivery coming back: a retried message returns
- * within the longest backoff (300 s) or the queue's visibility timeout (600 s, serverless.yml), and claims the
+ * within the longest backoff (300 s) or the queue's visibility timeout (540 s, serverless.yml), and claims the
  * job again when it does.
  */
 export const STUCK_SUBMITTING_MS = 15 * 60 * 1000;

@@ -6,13 +6,19 @@ import {
   TencentApiError,
   UnknownOutcomeError,
 } from '../errors.ts';
-import { claimForSubmission, failJob, recordSubmission, releaseClaim } from '../jobs/lifecycle.ts';
+import {
+  claimForSubmission,
+  failJob,
+  reconcileFrom,
+  recordSubmission,
+  releaseClaim,
+} from '../jobs/lifecycle.ts';
 import type { Job, JobError } from '../jobs/model.ts';
 import { getJob } from '../jobs/store.ts';
 import { ADVICE, type ErrorClass } from '../tencent/error-classes.ts';
 import { retryDelaySeconds } from './backoff.ts';
 import { type Delivery, done, jobErrorOf, retry, type SubmitDeps, type SubmitOutcome, wait } from './deps.ts';
-import { DESCRIBE_TIMEOUT_MS, reconcile } from './reconcile.ts';
+import { DESCRIBE_TIMEOUT_MS, type Reconciliation, reconcile } from './reconcile.ts';
 import { runInstancesParams } from './request.ts';
 
 /** The official SDK waits a minute for an answer: a slow but successful RunInstances must not time out. */
@@ -42,6 +48,19 @@ export async function submitJob(deps: SubmitDeps, jobId: string, delivery: Deliv
   const now = deps.now();
   if (job.status === 'SUBMITTING' && job.claimExpiresAt !== null && Date.parse(job.claimExpiresAt) > now)
     return wait(secondsUntil(job.claimExpiresAt, now), 'another delivery holds the claim');
+  // An earlier attempt may have created the instances, and their tags may not all show yet: look before
+  // claiming, so that waiting for them costs no attempt.
+  const from = job.status === 'SUBMITTING' ? reconcileFrom(job) : null;
+  let early: Reconciliation | undefined;
+  if (from !== null && now < Date.parse(from) + deps.tagVisibilityWindowMs) {
+    try {
+      early = await reconcile(deps, job, from, callBudget(delivery, describeTimeout(deps)));
+    } catch (error) {
+      return retry(backoff(error, delivery, deps.random), `the lookup failed: ${jobErrorOf(error).code}`);
+    }
+    if (!(early.found.length > 0 && early.complete))
+      return wait((early.trustedAt - deps.now()) / 1000, 'waiting until the tags of its instances can show');
+  }
   let claimed: Job;
   try {
     claimed = await claimForSubmission(deps, job, delivery.remainingMs() + LEASE_MARGIN_MS);
@@ -57,14 +76,21 @@ export async function submitJob(deps: SubmitDeps, jobId: string, delivery: Deliv
     }
     throw error;
   }
-  return attempt(deps, claimed, delivery);
+  return attempt(deps, claimed, delivery, early);
 }
 
-async function attempt(deps: SubmitDeps, job: Job, delivery: Delivery): Promise<SubmitOutcome> {
+async function attempt(
+  deps: SubmitDeps,
+  job: Job,
+  delivery: Delivery,
+  early: Reconciliation | undefined,
+): Promise<SubmitOutcome> {
   if (job.reconcileAfter !== null) {
-    let found: Awaited<ReturnType<typeof reconcile>>;
+    let found: Reconciliation;
     try {
-      found = await reconcile(deps, job, job.reconcileAfter, callBudget(delivery, describeTimeout(deps)));
+      found =
+        early ??
+        (await reconcile(deps, job, job.reconcileAfter, callBudget(delivery, describeTimeout(deps))));
     } catch (error) {
       return release(deps, job, 'not-created', jobErrorOf(error), backoff(error, delivery));
     }

@@ -7,7 +7,7 @@ import type { LocalFunction } from './lambda.ts';
  * An EventBridge schedule on the local stack: invokes the function with a "Scheduled Event" every
  * `intervalMs` (POLL_INTERVAL_MS) instead of its rate. Like EventBridge, a tick does not wait for the last
  * run. A tick that finds the function at its reserved concurrency is dropped: Lambda would throttle it and
- * retry the asynchronous event until its maximum event age (docs/aws.md, "EventBridge"); locally the next
+ * retry the asynchronous event until its maximum event age (docs/aws.md, "EventBridge schedules"); locally the next
  * tick comes within the interval anyway.
  */
 export interface ScheduleRunner {

@@ -111,6 +111,18 @@ describe('npm start refusing to start', () => {
     }
   });
 
+  it('says in one line that another TENCENTCLOUD_ENDPOINT needs its keys', async () => {
+    const run = start({
+      ...ephemeral,
+      DATA_DIR: freshDataDir(),
+      TENCENTCLOUD_ENDPOINT: 'https://cvm.tencentcloudapi.com',
+    });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(
+      /^npm start: TENCENTCLOUD_ENDPOINT is https:\/\/cvm\.tencentcloudapi\.com, but no keys for it: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY/m,
+    );
+  });
+
   it('names the setting at fault in one line for an invalid configuration', async () => {
     const run = start({ ...ephemeral, DATA_DIR: freshDataDir(), EXTRA_ZONES: 'not a zone' });
     expect(await run.exited).toBe(1);

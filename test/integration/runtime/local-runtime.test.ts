@@ -19,7 +19,14 @@ beforeAll(async () => {
     port: 0,
     dataDir: null,
     serverlessYml: FIXTURE,
-    env: { TENCENTCLOUD_ENDPOINT: 'http://127.0.0.1:9', GREETING: 'hi', POLL_INTERVAL_MS: '200' },
+    // No simulator: the fixture's functions never call Tencent (another endpoint needs keys, though).
+    env: {
+      TENCENTCLOUD_ENDPOINT: 'http://127.0.0.1:9',
+      TENCENTCLOUD_SECRET_ID: 'AKIDfixture',
+      TENCENTCLOUD_SECRET_KEY: 'fixture-key',
+      GREETING: 'hi',
+      POLL_INTERVAL_MS: '200',
+    },
     logSink: (line) => lines.push(line),
   });
 });

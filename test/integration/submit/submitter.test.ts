@@ -194,14 +194,17 @@ describe.each(TOKEN_MODES)(
       // Too early: Describe shows nothing; the attempt waits instead of creating again.
       r.h.clock.advance(1000);
       const early = await submitJob(r.deps, job.jobId, delivery(2));
-      expect(early).toMatchObject({ kind: 'retry' });
+      expect(early).toMatchObject({ kind: 'retry', spendsReceive: false });
       expect(r.tencent.count('RunInstances')).toBe(1);
+      // Waiting for the tags costs no attempt.
       expect(await r.job(job.jobId)).toMatchObject({
         status: 'SUBMITTING',
+        attempts: 1,
         reconcileAfter: expect.any(String),
       });
       r.h.clock.advance(WINDOW_MS);
       expect(await submitJob(r.deps, job.jobId, delivery(3))).toMatchObject({ result: 'reconciled' });
+      expect((await r.job(job.jobId)).attempts).toBe(2);
       expect((await r.job(job.jobId)).instances).toHaveLength(2);
       expect(await r.instancesOf(job.jobId)).toHaveLength(2);
       expect(r.tencent.count('RunInstances')).toBe(1);
