@@ -135,6 +135,16 @@ export async function describeOne(client: HarnessClient, id: string): Promise<De
   return result.InstanceSet[0];
 }
 
+/** The Tencent error code a call failed with, or `accepted`. */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'accepted';
+  } catch (error) {
+    return (error as { code: string }).code;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Admin endpoints
 

@@ -3,6 +3,7 @@ import { SIGN_METHODS } from '../../../lib/tencent/client.ts';
 import { staticCredentials } from '../../../lib/tencent/credentials.ts';
 import {
   BASE_RUN,
+  codeOf,
   type Harness,
   rawTc3,
   rawV1,
@@ -19,15 +20,6 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 const seconds = () => Math.floor(h.clock.now() / 1000);
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'accepted';
-  } catch (error) {
-    return (error as { code: string }).code;
-  }
-}
 
 describe.each(SIGN_METHODS)('authentication of %s requests', (signMethod) => {
   it('refuses a request signed with the wrong key as AuthFailure.SignatureFailure', async () => {

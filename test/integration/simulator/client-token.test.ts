@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   BASE_RUN,
+  codeOf,
   type Harness,
   type HarnessClient,
   resetSim,
@@ -30,15 +31,6 @@ beforeEach(async () => {
   client = h.client();
 });
 afterEach(() => h.close());
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'accepted';
-  } catch (error) {
-    return (error as { code: string }).code;
-  }
-}
 
 describe('ClientToken', () => {
   it('answers the same token with the same parameters with the same InstanceIdSet', async () => {
