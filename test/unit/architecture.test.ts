@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -97,25 +97,31 @@ describe('the repository stands alone', () => {
    * exists in the repository (beside it, from the root, or under docs/), no relative path climbs out of the
    * repository, and a section sign belongs to a public source on the same line (an RFC, a URL).
    */
-  const exists = (path: string) => {
+  /** Whether a path, relative to the repository's root, names something inside it. */
+  const inRepo = (path: string) => {
+    if (path.startsWith('..')) return false;
     try {
-      return statSync(join(ROOT, path)).isFile();
+      statSync(join(ROOT, path));
+      return true;
     } catch {
       return false;
     }
   };
+  /** A path cut short where a template fills it in (`example-${n}.json`): some entry of its folder starts so. */
+  const startsInRepo = (path: string) =>
+    inRepo(dirname(path)) &&
+    readdirSync(join(ROOT, dirname(path))).some((entry) => entry.startsWith(basename(path)));
   function outsideReferences(file: string, original = source(file)): string[] {
     const text = original.replace(/https?:\/\/\S+/g, '');
+    const here = (path: string) => relative(ROOT, join(ROOT, file, '..', path));
     const found: string[] = [];
-    for (const [name = ''] of text.matchAll(/[\w./-]*\w\.md\b/g)) {
-      const candidates = [relative(ROOT, join(ROOT, file, '..', name)), name, join('docs', name)];
-      if (!candidates.some(exists)) found.push(name);
-    }
-    for (const [path = ''] of text.matchAll(/(?:\.\.\/)+[\w.-]+/g))
-      if (relative(ROOT, join(ROOT, file, '..', path)).startsWith('..')) found.push(path);
+    for (const [name = ''] of text.matchAll(/[\w./-]*\w\.md\b/g))
+      if (![here(name), name, join('docs', name)].some(inRepo)) found.push(name);
+    for (const [path = ''] of text.matchAll(/(?:\.\.\/)+[\w.-]+(?:\/[\w.-]*\w)*/g))
+      if (!inRepo(here(path)) && !startsInRepo(here(path))) found.push(path);
     for (const line of original.split('\n'))
       if (line.includes('§') && !/RFC \d+|https?:\/\//.test(line)) found.push(line.trim());
-    return found;
+    return [...new Set(found)];
   }
   /** This file states the rules, so it names what they catch. */
   const CHECKER = 'test/unit/architecture.test.ts';
@@ -138,11 +144,12 @@ describe('the repository stands alone', () => {
 
   it('catches what it is for: an absent Markdown file, a path out of the repository, a bare section sign', () => {
     const text =
-      'see NOTES.md and docs/aws.md, ../../../elsewhere/x and ../../lib, the design § 4\nRFC 9110 §11.1';
+      'see NOTES.md and docs/aws.md, ../../../shared/x.md, ../../lib and ../nowhere, the design § 4\nRFC 9110 §11.1';
     expect(outsideReferences('test/unit/probe.ts', text)).toEqual([
       'NOTES.md',
-      '../../../elsewhere',
-      'see NOTES.md and docs/aws.md, ../../../elsewhere/x and ../../lib, the design § 4',
+      '../../../shared/x.md',
+      '../nowhere',
+      'see NOTES.md and docs/aws.md, ../../../shared/x.md, ../../lib and ../nowhere, the design § 4',
     ]);
   });
 });
