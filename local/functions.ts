@@ -121,18 +121,8 @@ export function readFunctions(file: URL | string = SERVERLESS_YML): ServerlessFu
         name,
         file: `${match[1]}.ts`,
         exportName: match[2] as string,
-        timeoutSeconds:
-          typeof raw.timeout === 'number'
-            ? raw.timeout
-            : typeof provider.timeout === 'number'
-              ? provider.timeout
-              : DEFAULT_TIMEOUT_SECONDS,
-        memorySize:
-          typeof raw.memorySize === 'number'
-            ? raw.memorySize
-            : typeof provider.memorySize === 'number'
-              ? provider.memorySize
-              : DEFAULT_MEMORY_MB,
+        timeoutSeconds: firstNumber(raw.timeout, provider.timeout) ?? DEFAULT_TIMEOUT_SECONDS,
+        memorySize: firstNumber(raw.memorySize, provider.memorySize) ?? DEFAULT_MEMORY_MB,
         reservedConcurrency:
           typeof raw.reservedConcurrency === 'number' ? raw.reservedConcurrency : undefined,
         environment: { ...providerEnv, ...(isObject(raw.environment) ? raw.environment : {}) },
@@ -143,6 +133,10 @@ export function readFunctions(file: URL | string = SERVERLESS_YML): ServerlessFu
     }),
   };
 }
+
+/** The first of a function's and the provider's setting that is a number. */
+const firstNumber = (...values: unknown[]): number | undefined =>
+  values.find((value): value is number => typeof value === 'number');
 
 /** What the values of serverless.yml refer to, on the local stack. */
 export interface ResolveContext {

@@ -1,4 +1,4 @@
-import type { JobError } from '../jobs/model.ts';
+import type { Job, JobError } from '../jobs/model.ts';
 import type { OutboxDeps } from '../jobs/outbox.ts';
 import type { Logger } from '../log.ts';
 import type { TencentClient } from '../tencent/client.ts';
@@ -59,6 +59,21 @@ export const wait = (delaySeconds: number, reason: string): SubmitOutcome => ({
   reason,
   spendsReceive: false,
 });
+
+/** Kept back from every Tencent call's budget, to write what the call did before the Lambda is stopped. */
+export const DEADLINE_MARGIN_MS = 5_000;
+
+/** What is left for a Tencent call: the invocation's remaining time less the margin, at most `max`. */
+export function callBudget(delivery: Pick<Delivery, 'remainingMs'>, max: number): number {
+  return Math.min(max, delivery.remainingMs() - DEADLINE_MARGIN_MS);
+}
+
+/** A wait until another delivery's live claim on a SUBMITTING job ends; undefined when no claim is live. */
+export function claimHeld(job: Job, now: number): SubmitOutcome | undefined {
+  if (job.status !== 'SUBMITTING' || job.claimExpiresAt === null) return undefined;
+  const left = Date.parse(job.claimExpiresAt) - now;
+  return left > 0 ? wait(left / 1000, 'another delivery holds the claim') : undefined;
+}
 
 /** A job error from anything thrown, for `lastError` and logs (Tencent's code and RequestId when it answered). */
 export function jobErrorOf(error: unknown): JobError {

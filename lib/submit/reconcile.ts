@@ -1,5 +1,5 @@
 import type { Job } from '../jobs/model.ts';
-import type { SubmitDeps } from './deps.ts';
+import { callBudget, type Delivery, type SubmitDeps } from './deps.ts';
 import { DESCRIBE_PAGE, jobInstancesQuery } from './request.ts';
 
 /** A DescribeInstances is short; it never needs RunInstances' minute. */
@@ -28,8 +28,9 @@ export async function reconcile(
   deps: SubmitDeps,
   job: Job,
   reconcileAfter: string,
-  timeoutMs = DESCRIBE_TIMEOUT_MS,
+  delivery: Pick<Delivery, 'remainingMs'>,
 ): Promise<Reconciliation> {
+  const timeoutMs = callBudget(delivery, deps.timeouts?.describeMs ?? DESCRIBE_TIMEOUT_MS);
   const found: string[] = [];
   // Page by page: a job may have more instances than one page holds.
   for (let offset = 0; ; offset += DESCRIBE_PAGE) {

@@ -1,8 +1,16 @@
 import { JobConflictError } from '../errors.ts';
 import { failJob, reconcileFrom, recordSubmission } from '../jobs/lifecycle.ts';
 import { JOB_TAG_KEY, type Job } from '../jobs/model.ts';
-import { type Delivery, done, jobErrorOf, type SubmitDeps, type SubmitOutcome, wait } from './deps.ts';
-import { DESCRIBE_TIMEOUT_MS, reconcile } from './reconcile.ts';
+import {
+  claimHeld,
+  type Delivery,
+  done,
+  jobErrorOf,
+  type SubmitDeps,
+  type SubmitOutcome,
+  wait,
+} from './deps.ts';
+import { reconcile } from './reconcile.ts';
 
 /** The code of a job whose message ran out of receives (or that the sweep found abandoned) with nothing found. */
 export const RETRIES_EXHAUSTED = 'SubmitRetriesExhausted';
@@ -26,17 +34,13 @@ export async function settleAbandoned(
 ): Promise<SubmitOutcome | 'nothing-found'> {
   if (job.status !== 'QUEUED' && job.status !== 'SUBMITTING') return done('already-done');
   const now = deps.now();
-  if (job.status === 'SUBMITTING' && job.claimExpiresAt !== null && Date.parse(job.claimExpiresAt) > now)
-    return wait((Date.parse(job.claimExpiresAt) - now) / 1000, 'a delivery holds the claim');
+  const held = claimHeld(job, now);
+  if (held) return held;
   const from = job.status === 'SUBMITTING' ? reconcileFrom(job) : null;
   if (from !== null) {
     let found: Awaited<ReturnType<typeof reconcile>>;
     try {
-      const timeoutMs = Math.min(
-        deps.timeouts?.describeMs ?? DESCRIBE_TIMEOUT_MS,
-        delivery.remainingMs() - 5_000,
-      );
-      found = await reconcile(deps, job, from, timeoutMs);
+      found = await reconcile(deps, job, from, delivery);
     } catch (error) {
       const failure = jobErrorOf(error);
       if (now - Date.parse(from) < LOOKUP_GIVE_UP_MS) return wait(30, `the lookup failed: ${failure.code}`);
@@ -50,18 +54,20 @@ export async function settleAbandoned(
         message: `gave up after ${job.attempts} attempts without knowing whether instances were created: look for the tag ${JOB_TAG_KEY}=${job.jobId} in ${job.region} (the lookup failed: ${failure.code}: ${failure.message})`,
         requestId: failure.requestId,
       };
-      return conditioned(deps, job, () => failJob(deps, job, unknown)).then(
-        (outcome) => outcome ?? done('failed'),
-      );
+      return conditioned(deps, job, () => failJob(deps, job, unknown), 'failed');
     }
     if (found.found.length > 0 && found.complete) {
       deps.logger.info('found the instances of an abandoned job; recorded them', {
         jobId: job.jobId,
         instanceIds: found.found,
       });
-      return conditioned(deps, job, () =>
-        recordSubmission(deps, job, { instanceIds: found.found, requestId: null }),
-      ).then((outcome) => outcome ?? done('reconciled'));
+      const instanceIds = found.found;
+      return conditioned(
+        deps,
+        job,
+        () => recordSubmission(deps, job, { instanceIds, requestId: null }),
+        'reconciled',
+      );
     }
     if (!found.trusted) return wait((found.trustedAt - deps.now()) / 1000, 'waiting until tags can show');
   }
@@ -76,18 +82,19 @@ export async function settleAbandoned(
     requestId: last?.requestId ?? null,
   };
   deps.logger.warn('the job ran out of submission attempts', { jobId: job.jobId, attempts: job.attempts });
-  return conditioned(deps, job, () => failJob(deps, job, error)).then((outcome) => outcome ?? done('failed'));
+  return conditioned(deps, job, () => failJob(deps, job, error), 'failed');
 }
 
-/** Runs a write conditioned on the job as read; a lost race asks for a later look. */
+/** Runs a write conditioned on the job as read: done with `result`, or, if the race was lost, a later look. */
 async function conditioned(
   deps: SubmitDeps,
   job: Job,
   write: () => Promise<Job>,
-): Promise<SubmitOutcome | undefined> {
+  result: 'failed' | 'reconciled',
+): Promise<SubmitOutcome> {
   try {
     await write();
-    return undefined;
+    return done(result);
   } catch (error) {
     if (!(error instanceof JobConflictError)) throw error;
     deps.logger.info('the job changed while it was being settled; looking again later', { jobId: job.jobId });

@@ -17,20 +17,26 @@ import type { Job, JobError } from '../jobs/model.ts';
 import { getJob } from '../jobs/store.ts';
 import { ADVICE, type ErrorClass } from '../tencent/error-classes.ts';
 import { retryDelaySeconds } from './backoff.ts';
-import { type Delivery, done, jobErrorOf, retry, type SubmitDeps, type SubmitOutcome, wait } from './deps.ts';
-import { DESCRIBE_TIMEOUT_MS, type Reconciliation, reconcile } from './reconcile.ts';
+import {
+  callBudget,
+  claimHeld,
+  type Delivery,
+  done,
+  jobErrorOf,
+  retry,
+  type SubmitDeps,
+  type SubmitOutcome,
+  wait,
+} from './deps.ts';
+import { type Reconciliation, reconcile } from './reconcile.ts';
 import { runInstancesParams } from './request.ts';
 
 /** The official SDK waits a minute for an answer: a slow but successful RunInstances must not time out. */
 export const RUN_INSTANCES_TIMEOUT_MS = 60_000;
-/** Kept back from every Tencent call's budget, to write what the call did before the Lambda is stopped. */
-export const DEADLINE_MARGIN_MS = 5_000;
 /** No call is started with less time than this: it would time out, and manufacture an unknown outcome. */
 export const MIN_CALL_MS = 3_000;
 /** The claim outlasts the invocation by this much, so no other delivery can start while this one may act. */
 export const LEASE_MARGIN_MS = 5_000;
-
-const secondsUntil = (iso: string, now: number) => (Date.parse(iso) - now) / 1000;
 
 /**
  * One delivery of a job's message (docs/job-lifecycle.md, "Submitting exactly once"): load, claim, reconcile
@@ -46,17 +52,17 @@ export async function submitJob(deps: SubmitDeps, jobId: string, delivery: Deliv
   }
   if (job.status !== 'QUEUED' && job.status !== 'SUBMITTING') return done('already-done');
   const now = deps.now();
-  if (job.status === 'SUBMITTING' && job.claimExpiresAt !== null && Date.parse(job.claimExpiresAt) > now)
-    return wait(secondsUntil(job.claimExpiresAt, now), 'another delivery holds the claim');
+  const held = claimHeld(job, now);
+  if (held) return held;
   // An earlier attempt may have created the instances, and their tags may not all show yet: look before
   // claiming, so that waiting for them costs no attempt.
   const from = job.status === 'SUBMITTING' ? reconcileFrom(job) : null;
   let early: Reconciliation | undefined;
   if (from !== null && now < Date.parse(from) + deps.tagVisibilityWindowMs) {
     try {
-      early = await reconcile(deps, job, from, callBudget(delivery, describeTimeout(deps)));
+      early = await reconcile(deps, job, from, delivery);
     } catch (error) {
-      return retry(backoff(error, delivery, deps.random), `the lookup failed: ${jobErrorOf(error).code}`);
+      return retry(backoff(deps, delivery), `the lookup failed: ${jobErrorOf(error).code}`);
     }
     if (!(early.found.length > 0 && early.complete))
       return wait((early.trustedAt - deps.now()) / 1000, 'waiting until the tags of its instances can show');
@@ -66,7 +72,7 @@ export async function submitJob(deps: SubmitDeps, jobId: string, delivery: Deliv
     claimed = await claimForSubmission(deps, job, delivery.remainingMs() + LEASE_MARGIN_MS);
   } catch (error) {
     if (error instanceof ClaimHeldError)
-      return wait(secondsUntil(error.claimExpiresAt, deps.now()), 'another delivery holds the claim');
+      return wait((Date.parse(error.claimExpiresAt) - deps.now()) / 1000, 'another delivery holds the claim');
     if (error instanceof JobConflictError) {
       // Another delivery claimed first, or the job moved on: look again on the next delivery.
       const current = error.current?.status;
@@ -88,11 +94,9 @@ async function attempt(
   if (job.reconcileAfter !== null) {
     let found: Reconciliation;
     try {
-      found =
-        early ??
-        (await reconcile(deps, job, job.reconcileAfter, callBudget(delivery, describeTimeout(deps))));
+      found = early ?? (await reconcile(deps, job, job.reconcileAfter, delivery));
     } catch (error) {
-      return release(deps, job, 'not-created', jobErrorOf(error), backoff(error, delivery));
+      return release(deps, job, 'not-created', jobErrorOf(error), backoff(deps, delivery));
     }
     if (found.found.length > 0 && found.complete) {
       deps.logger.info('found the instances of an earlier attempt; recorded them instead of creating', {
@@ -143,16 +147,9 @@ async function attempt(
   );
 }
 
-const describeTimeout = (deps: SubmitDeps) => deps.timeouts?.describeMs ?? DESCRIBE_TIMEOUT_MS;
-
-/** What is left for a Tencent call: the invocation's remaining time less the margin, at most `max`. */
-function callBudget(delivery: Delivery, max: number): number {
-  return Math.min(max, delivery.remainingMs() - DEADLINE_MARGIN_MS);
-}
-
-function backoff(_error: unknown, delivery: Delivery, random?: () => number): number {
-  return retryDelaySeconds(delivery.receiveCount, random ? { random } : {});
-}
+/** The backoff for this delivery's receive count. */
+const backoff = (deps: SubmitDeps, delivery: Delivery): number =>
+  retryDelaySeconds(delivery.receiveCount, deps.random ? { random: deps.random } : {});
 
 /** Tencent's answer (or its absence) → the job's next state. */
 function afterFailedCall(
@@ -161,7 +158,7 @@ function afterFailedCall(
   delivery: Delivery,
   error: unknown,
 ): Promise<SubmitOutcome> {
-  const delay = backoff(error, delivery, deps.random);
+  const delay = backoff(deps, delivery);
   const reason = jobErrorOf(error);
   const mayExist = (): Promise<SubmitOutcome> =>
     // The instances may exist: the next attempt looks for them, once their tags can show.

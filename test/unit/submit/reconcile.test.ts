@@ -5,6 +5,8 @@ import { jobIn } from '../../helpers/jobs.ts';
 import { captureLogs } from '../../helpers/logs.ts';
 
 const NOW = Date.parse('2026-12-02T12:00:00Z');
+/** A Lambda's worth of time left. */
+const DELIVERY = { remainingMs: () => 90_000 };
 
 /** Deps whose Tencent client answers DescribeInstances from a list of instance ids, page by page. */
 function describing(ids: string[], window = 10_000) {
@@ -35,7 +37,7 @@ describe('reconcile', () => {
   it('reads every page of a job with more instances than one page holds', async () => {
     const { deps, offsets } = describing(ids(250));
     const job = jobIn('SUBMITTING', { request: { ...jobIn('SUBMITTING').request, InstanceCount: 250 } });
-    const result = await reconcile(deps, job, new Date(NOW - 60_000).toISOString());
+    const result = await reconcile(deps, job, new Date(NOW - 60_000).toISOString(), DELIVERY);
     expect(offsets).toEqual([0, 100, 200]);
     expect(result).toMatchObject({ found: ids(250), complete: true, trusted: true });
   });
@@ -43,13 +45,13 @@ describe('reconcile', () => {
   it('trusts "none found" only once the window after reconcileAfter has passed', async () => {
     const { deps } = describing([]);
     const job = jobIn('SUBMITTING');
-    expect(await reconcile(deps, job, new Date(NOW - 9_999).toISOString())).toMatchObject({
+    expect(await reconcile(deps, job, new Date(NOW - 9_999).toISOString(), DELIVERY)).toMatchObject({
       found: [],
       trusted: false,
       complete: false,
       trustedAt: NOW + 1,
     });
-    expect(await reconcile(deps, job, new Date(NOW - 10_000).toISOString())).toMatchObject({
+    expect(await reconcile(deps, job, new Date(NOW - 10_000).toISOString(), DELIVERY)).toMatchObject({
       trusted: true,
       complete: true,
     });
@@ -58,12 +60,12 @@ describe('reconcile', () => {
   it('counts a part as complete only after the window, and then says the number is wrong', async () => {
     const job = jobIn('SUBMITTING'); // InstanceCount 2
     const early = describing(ids(1));
-    expect(await reconcile(early.deps, job, new Date(NOW - 1000).toISOString())).toMatchObject({
+    expect(await reconcile(early.deps, job, new Date(NOW - 1000).toISOString(), DELIVERY)).toMatchObject({
       complete: false,
     });
     expect(early.logs.lines).toEqual([]);
     const late = describing(ids(1));
-    expect(await reconcile(late.deps, job, new Date(NOW - 10_000).toISOString())).toMatchObject({
+    expect(await reconcile(late.deps, job, new Date(NOW - 10_000).toISOString(), DELIVERY)).toMatchObject({
       complete: true,
     });
     expect(late.logs.records()).toEqual([
