@@ -1,16 +1,13 @@
 import type { Context } from 'aws-lambda';
-import { createSweepDeps } from '../lib/deps.ts';
-import { requeueStaleJobs } from '../lib/jobs/sweep.ts';
-import { resolveStuckJobs } from '../lib/submit/stuck.ts';
+import { createScheduledDeps } from '../lib/deps.ts';
+import { runScheduled } from '../lib/poll/run.ts';
 
-const deps = createSweepDeps();
+const deps = createScheduledDeps();
 
 /**
- * The scheduled sweep (EventBridge, every minute, one at a time): QUEUED jobs whose message was lost get it
- * again; SUBMITTING jobs no delivery came back for are reconciled and then recorded, retried or failed.
+ * The scheduled run (EventBridge, every minute; at least once, possibly overlapping): under a lease, the sweep,
+ * the poller of SUBMITTED jobs and the notifier, stopping before the Lambda's deadline.
  */
 export async function handler(_event: unknown, context: Context) {
-  const requeued = await requeueStaleJobs(deps, { limit: 100 });
-  const stuck = await resolveStuckJobs(deps, { remainingMs: () => context.getRemainingTimeInMillis() });
-  return { requeued, stuck };
+  return runScheduled(deps, { remainingMs: () => context.getRemainingTimeInMillis() });
 }

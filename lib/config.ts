@@ -29,6 +29,44 @@ const commaList = () =>
     ),
   );
 
+/** `whsec_a whsec_b` or `whsec_a,whsec_b` → each secret. */
+const splitSecrets = (text: string) => text.split(/[\s,]+/).filter(Boolean);
+
+/** A Standard Webhooks secret: `whsec_` and the base64 of at least 24 bytes. */
+function isWebhookSecret(secret: string): boolean {
+  const key = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : '';
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(key) && Buffer.from(key, 'base64').length >= 24;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * The default delays between webhook attempts: Standard Webhooks' and Svix's shape, exponential then daily,
+ * nine attempts over about 45 hours (docs/webhooks.md, "Retries").
+ */
+export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] =
+  parseDurations('5s,1m,5m,30m,2h,6h,12h,24h') ?? [];
+
+/** `5s,1m,2h` → milliseconds, or undefined when any entry is not a duration. */
+export function parseDurations(text: string): number[] | undefined {
+  const durations: number[] = [];
+  for (const entry of splitList(text)) {
+    const match = /^(\d+)(ms|s|m|h)$/.exec(entry);
+    if (!match) return undefined;
+    durations.push(Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? 0));
+  }
+  return durations.length ? durations : undefined;
+}
+
 export interface ApiToken {
   name: string;
   /** Lower-case hex SHA-256 of the bearer token. */
@@ -136,6 +174,67 @@ const environment = z.object({
    * reconciliation trusts "not found" only after this.
    */
   TAG_VISIBILITY_WINDOW_MS: z._default(nonNegativeInteger(), 60_000),
+  /** SUBMITTED → TIMED_OUT after this long without every instance settled (docs/job-lifecycle.md, "The poller"). */
+  JOB_TIMEOUT_SECONDS: z._default(positiveInteger(), 900),
+  /**
+   * How long after RunInstances an instance DescribeInstances does not return still counts as pending: new
+   * instances can be briefly invisible (docs/tencent.md, "DescribeInstances"). After it, the instance is lost.
+   */
+  INSTANCE_VISIBILITY_GRACE_MS: z._default(nonNegativeInteger(), 60_000),
+  /** DescribeInstances calls per second per region by the poller (Tencent allows 40; the rest is left to others). */
+  DESCRIBE_RATE_PER_SECOND: z._default(positiveNumber(), 20),
+  /**
+   * The Standard Webhooks signing secrets, `whsec_` + base64 of at least 24 random bytes, separated by spaces or
+   * commas. Every secret signs: while a new one is rolled out, list both, and receivers accept either.
+   */
+  WEBHOOK_SECRET: z.optional(
+    z.pipe(
+      z.string().check(
+        z.refine((text) => splitSecrets(text).length > 0 && splitSecrets(text).every(isWebhookSecret), {
+          error: 'must be one or more whsec_ secrets (whsec_ + base64 of at least 24 random bytes)',
+        }),
+      ),
+      z.transform(splitSecrets),
+    ),
+  ),
+  /** Where every event goes besides the job's own webhookUrl. */
+  DEFAULT_WEBHOOK_URL: z.optional(
+    z.string().check(z.refine(isHttpUrl, { error: 'must be an absolute http(s) URL without credentials' })),
+  ),
+  /** Lifts the SSRF guard for loopback development (the local stack's default); never in a deployed stage. */
+  WEBHOOK_ALLOW_PRIVATE: z._default(
+    z.pipe(
+      z.enum(['true', 'false']),
+      z.transform((text) => text === 'true'),
+    ),
+    false,
+  ),
+  /** One delivery attempt's limit: Standard Webhooks recommends 15–30 s; receivers should answer in seconds. */
+  WEBHOOK_TIMEOUT_MS: z._default(
+    z.pipe(
+      z.string().check(
+        z.refine((text) => /^[1-9]\d*$/.test(text) && Number(text) <= 15_000, {
+          error: 'must be a whole number of milliseconds, at most 15000',
+        }),
+      ),
+      z.transform((text) => Number(text)),
+    ),
+    10_000,
+  ),
+  /** At most this many webhook attempts at once (half of them to any one target). */
+  WEBHOOK_CONCURRENCY: z._default(positiveInteger(), 16),
+  /** The delays between delivery attempts, as durations (`5s,1m,5m,30m,2h,6h,12h,24h`); jittered. */
+  WEBHOOK_RETRY_SCHEDULE: z._default(
+    z.pipe(
+      z.string().check(
+        z.refine((text) => parseDurations(text) !== undefined, {
+          error: 'must be a comma-separated list of durations such as 5s,1m,2h',
+        }),
+      ),
+      z.transform((text) => parseDurations(text) ?? []),
+    ),
+    () => [...DEFAULT_RETRY_SCHEDULE_MS],
+  ),
   AUTH_MODE: z._default(z.enum(['iam', 'token']), 'iam'),
   API_TOKENS: apiTokens,
   /** Keys the Idempotency-Key fingerprint, so the table holds nothing to test password guesses against. */

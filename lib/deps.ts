@@ -7,8 +7,12 @@ import type { ApiDeps } from './api/deps.ts';
 import { systemClock } from './clock.ts';
 import { type Config, loadConfig, requireSettings } from './config.ts';
 import { ConfigError } from './errors.ts';
+import { DEFAULT_WEBHOOK_TARGET } from './jobs/outbox.ts';
 import { policyFromConfig } from './jobs/policy.ts';
 import { createLogger } from './log.ts';
+import { createSigners } from './notify/payload.ts';
+import { createGuardedDispatcher } from './notify/ssrf.ts';
+import type { ScheduledRunDeps } from './poll/run.ts';
 import type { ConsumerDeps } from './submit/batch.ts';
 import type { SubmitDeps } from './submit/deps.ts';
 import { createPacer, pacersByKey } from './submit/pacer.ts';
@@ -140,8 +144,14 @@ function queueWorkerDeps(
     tagVisibilityWindowMs: config.TAG_VISIBILITY_WINDOW_MS,
     sqs: sqsClient(),
     queueUrl: settings[queue],
+    eventTargets: configuredTargets(config),
     ...overrides,
   };
+}
+
+/** The targets every event goes to besides the job's own webhookUrl. */
+function configuredTargets(config: Config): string[] {
+  return config.DEFAULT_WEBHOOK_URL ? [DEFAULT_WEBHOOK_TARGET] : [];
 }
 
 type WorkerDeps = SubmitDeps & ConsumerDeps;
@@ -154,6 +164,29 @@ export const createSubmitDeps = (config: Config = loadConfig(), overrides: Parti
 export const createDeadLetterDeps = (config: Config = loadConfig(), overrides: Partial<WorkerDeps> = {}) =>
   queueWorkerDeps(config, 'dead-letter', 'SUBMIT_DLQ_URL', overrides);
 
-/** The scheduled sweep: re-enqueues lost messages and settles stuck submissions (it sends to the submit queue). */
-export const createSweepDeps = (config: Config = loadConfig(), overrides: Partial<WorkerDeps> = {}) =>
-  queueWorkerDeps(config, 'sweep', 'SUBMIT_QUEUE_URL', overrides);
+/**
+ * The scheduled run: the sweep (it sends to the submit queue), the poller and the notifier. WEBHOOK_SECRET is
+ * required: any job may name a webhookUrl, and no event goes out unsigned.
+ */
+export function createScheduledDeps(
+  config: Config = loadConfig(),
+  overrides: Partial<ScheduledRunDeps> = {},
+): ScheduledRunDeps {
+  const settings = requireSettings(config, ['WEBHOOK_SECRET']);
+  const describeRate = config.DESCRIBE_RATE_PER_SECOND;
+  return {
+    ...queueWorkerDeps(config, 'poll', 'SUBMIT_QUEUE_URL', {}),
+    newId: randomUUID,
+    describePacer: pacersByKey(() => createPacer({ ratePerSecond: describeRate })),
+    jobTimeoutMs: config.JOB_TIMEOUT_SECONDS * 1000,
+    visibilityGraceMs: config.INSTANCE_VISIBILITY_GRACE_MS,
+    dispatcher: createGuardedDispatcher({ allowPrivate: config.WEBHOOK_ALLOW_PRIVATE }),
+    signers: createSigners(settings.WEBHOOK_SECRET),
+    targetUrls: config.DEFAULT_WEBHOOK_URL ? { [DEFAULT_WEBHOOK_TARGET]: config.DEFAULT_WEBHOOK_URL } : {},
+    allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    concurrency: config.WEBHOOK_CONCURRENCY,
+    retrySchedule: config.WEBHOOK_RETRY_SCHEDULE,
+    ...overrides,
+  };
+}

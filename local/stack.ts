@@ -17,6 +17,7 @@ import { type FunctionSpec, readFunctions } from './functions.ts';
 import { createGateway } from './gateway.ts';
 import { readStackResources, SERVERLESS_YML } from './resources.ts';
 import { type Runtime, startRuntime } from './runtime/index.ts';
+import { createWebhookSink, SINK_PATH, type WebhookSink } from './webhook-sink.ts';
 
 export interface LocalStackOptions {
   /** API port; 0 picks a free one. */
@@ -52,6 +53,10 @@ export interface LocalStack {
   functions: readonly FunctionSpec[];
   /** The table and submit queue through the stack's own clients (tests and tools reach the jobs with it). */
   deps: StoreDeps & QueueDeps;
+  /** The stack's own webhook receiver (`GET /_local/webhooks`); events go there unless DEFAULT_WEBHOOK_URL is set. */
+  webhooks: WebhookSink;
+  /** Where events go besides each job's own webhookUrl. */
+  defaultWebhookUrl: string;
   /** QUEUED jobs from an earlier run whose messages were sent again at start. */
   requeued: number;
   /** Queues serverless.yml defines that no function consumes yet (logical ids). */
@@ -68,6 +73,15 @@ function localSecret(dataDir: string | null, name: string, prefix = ''): string 
   const file = dataDir ? join(dataDir, name) : undefined;
   if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
   const secret = `${prefix}${randomBytes(24).toString('base64url')}`;
+  if (file) writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+/** A Standard Webhooks secret (`whsec_` + base64 of 32 random bytes), kept like the other local secrets. */
+function localWebhookSecret(dataDir: string | null): string {
+  const file = dataDir ? join(dataDir, 'webhook-secret') : undefined;
+  if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = `whsec_${randomBytes(32).toString('base64')}`;
   if (file) writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
 }
@@ -174,7 +188,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     // The API's port first: a taken port is said before anything else starts (or is re-enqueued).
     let gateway: ReturnType<typeof createGateway> | undefined;
+    const webhookSecret = env.WEBHOOK_SECRET || localWebhookSecret(dataDir);
+    const webhooks = createWebhookSink(webhookSecret.split(/[\s,]+/).filter(Boolean));
     const server = createServer((req, res) => {
+      if (webhooks.handle(req, res)) return;
       if (gateway) return void gateway(req, res);
       res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' });
       res.end(
@@ -265,6 +282,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       `dev:${createHash('sha256')
         .update(token ?? '')
         .digest('hex')}`;
+    const defaultWebhookUrl = env.DEFAULT_WEBHOOK_URL || `http://127.0.0.1:${port}${SINK_PATH}`;
     const localEnv: Record<string, string> = {
       AWS_REGION: LOCAL_AWS.region,
       AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
@@ -276,6 +294,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       TENCENTCLOUD_ENDPOINT: tencentEndpoint,
       ...tencentKeys,
       IDEMPOTENCY_SECRET: idempotencySecret,
+      WEBHOOK_SECRET: webhookSecret,
+      DEFAULT_WEBHOOK_URL: defaultWebhookUrl,
+      // The sink and any receiver a developer runs are on loopback: the SSRF guard would refuse them.
+      WEBHOOK_ALLOW_PRIVATE: env.WEBHOOK_ALLOW_PRIVATE || 'true',
       ...(env.LOG_LEVEL ? { LOG_LEVEL: env.LOG_LEVEL } : {}),
       ...options.functionEnv,
     };
@@ -325,6 +347,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       runtime,
       functions,
       deps,
+      webhooks,
+      defaultWebhookUrl,
       requeued,
       unconsumedQueues,
       stop: undo,

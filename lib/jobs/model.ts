@@ -31,9 +31,12 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface JobInstance {
   instanceId: string;
+  /** Tencent's InstanceState, or NOT_FOUND for an instance DescribeInstances stopped returning (the poller). */
   state: string;
   privateIpAddresses: string[];
   publicIpAddresses: string[];
+  /** Why the instance failed (Tencent's LatestOperationErrorMsg, or why it counts as lost): failed ones only. */
+  reason?: string;
 }
 
 export interface JobError {

@@ -18,6 +18,8 @@ export interface OutboxDeps extends StoreDeps {
 
 /** The job's own webhookUrl, as a delivery target name. */
 export const JOB_WEBHOOK_TARGET = 'webhook';
+/** DEFAULT_WEBHOOK_URL, as a delivery target name. */
+export const DEFAULT_WEBHOOK_TARGET = 'default';
 
 /**
  * An event's id: stable across every attempt and redelivery (the Standard Webhooks `webhook-id`, on which

@@ -42,7 +42,7 @@ export interface SubmitRig {
   logs: LogCapture;
   tencent: CallLog;
   /** Accepts a job for `request` (a valid two-instance request by default) and returns it as stored. */
-  accept(request?: Record<string, unknown>): Promise<Job>;
+  accept(request?: Record<string, unknown>, control?: Record<string, unknown>): Promise<Job>;
   job(jobId: string): Promise<Job>;
   /** The simulator's instances tagged with the job's id (the truth, whatever Describe shows). */
   instancesOf(jobId: string): Promise<AdminInstance[]>;
@@ -93,8 +93,12 @@ export async function startSubmitRig(
     deps,
     logs,
     tencent: { calls, count: (action) => calls.filter((call) => call.action === action).length },
-    async accept(request = { ...plainRequest(), InstanceCount: 2 }) {
-      const { job } = await acceptJob(api.deps, { caller: 'alice', request });
+    async accept(request = { ...plainRequest(), InstanceCount: 2 }, control) {
+      const { job } = await acceptJob(api.deps, {
+        caller: 'alice',
+        request,
+        ...(control ? { control } : {}),
+      });
       return job;
     },
     async job(jobId) {

@@ -1,0 +1,313 @@
+import type { Webhook } from 'standardwebhooks';
+import type { Dispatcher } from 'undici';
+import { isoTime } from '../clock.ts';
+import { JobConflictError } from '../errors.ts';
+import type { Delivery, DeliveryAttempt, Job, JobEvent } from '../jobs/model.ts';
+import { JOB_WEBHOOK_TARGET, recordDeliveries } from '../jobs/outbox.ts';
+import { getJob, listJobsWithEventsDue, type StoreDeps } from '../jobs/store.ts';
+import type { Logger } from '../log.ts';
+import { type AttemptOutcome, attemptDelivery } from './deliver.ts';
+import { webhookBody, webhookHeaders } from './payload.ts';
+import { nextRetryDelay } from './schedule.ts';
+
+/**
+ * The notifier (docs/webhooks.md): finds jobs with a delivery due through the sparse due-events index, sends
+ * each due event to each of its targets, and records every attempt on the job. At least once: an attempt is
+ * recorded after it is sent, so a run that dies in between sends it again, with the same `webhook-id`.
+ */
+
+export interface NotifyDeps extends StoreDeps {
+  logger: Logger;
+  /** The SSRF-guarded dispatcher (lib/notify/ssrf.ts). */
+  dispatcher: Dispatcher;
+  /** One per WEBHOOK_SECRET secret. */
+  signers: readonly Webhook[];
+  /** The URL of each configured target by name (`default`: DEFAULT_WEBHOOK_URL). */
+  targetUrls: Readonly<Record<string, string>>;
+  allowPrivate: boolean;
+  /** One attempt's limit (WEBHOOK_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** Attempts at once, overall (WEBHOOK_CONCURRENCY); any one target gets at most half of them. */
+  concurrency: number;
+  /** Delays between attempts (WEBHOOK_RETRY_SCHEDULE). */
+  retrySchedule: readonly number[];
+  random?: () => number;
+}
+
+export interface NotifySummary {
+  attempts: number;
+  delivered: number;
+  /** Deliveries that will be tried again. */
+  retrying: number;
+  /** Deliveries that ended FAILED (the schedule ran out, or the target is refused). */
+  failed: number;
+  /** Deliveries ended STOPPED (410 Gone, or a target no longer configured). */
+  stopped: number;
+  /** Jobs whose due deliveries were left for the next run (no time left). */
+  deferred: number;
+}
+
+/** Time kept back at the end of a run to record what was sent. */
+const RECORD_MARGIN_MS = 3000;
+/** An attempt with less time than this is not started: it is left for the next run. */
+const MIN_ATTEMPT_MS = 1000;
+/** How often a job whose item changed meanwhile is read again to record its attempts. */
+const RECORD_TRIES = 3;
+
+/** A counting semaphore: at most `limit` holders at once. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  constructor(limit: number) {
+    this.free = limit;
+  }
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+/** Overall and per-target bounds on attempts in flight, so one slow target cannot hold up the others. */
+function createLimiter(concurrency: number) {
+  const overall = new Slots(concurrency);
+  const perTarget = new Map<string, Slots>();
+  const targetLimit = Math.max(1, Math.ceil(concurrency / 2));
+  return async <T>(origin: string, work: () => Promise<T>): Promise<T> => {
+    let slots = perTarget.get(origin);
+    if (!slots) {
+      slots = new Slots(targetLimit);
+      perTarget.set(origin, slots);
+    }
+    await slots.take();
+    await overall.take();
+    try {
+      return await work();
+    } finally {
+      overall.give();
+      slots.give();
+    }
+  };
+}
+
+type Limiter = ReturnType<typeof createLimiter>;
+
+/** Where a target name points for this job, or undefined when nothing is configured for it any more. */
+function targetUrl(deps: NotifyDeps, job: Job, target: string): string | undefined {
+  if (target === JOB_WEBHOOK_TARGET) return job.webhookUrl ?? undefined;
+  return Object.hasOwn(deps.targetUrls, target) ? deps.targetUrls[target] : undefined;
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
+/** The delivery after one attempt's outcome. */
+function afterAttempt(deps: NotifyDeps, delivery: Delivery, at: number, outcome: AttemptOutcome): Delivery {
+  const attempt: DeliveryAttempt = {
+    at: new Date(at).toISOString(),
+    ...(outcome.kind === 'failed' && outcome.status === undefined
+      ? { error: outcome.error ?? 'failed' }
+      : { status: outcome.kind === 'failed' ? (outcome.status as number) : outcome.status }),
+  };
+  const attempts = [...delivery.attempts, attempt];
+  if (outcome.kind === 'delivered') return { state: 'DELIVERED', attempts, nextAttemptAt: null };
+  if (outcome.kind === 'gone') return { state: 'STOPPED', attempts, nextAttemptAt: null };
+  const delay = outcome.retryable
+    ? nextRetryDelay(deps.retrySchedule, attempts.length, deps.random ?? Math.random, outcome.retryAfterMs)
+    : undefined;
+  if (delay === undefined) return { state: 'FAILED', attempts, nextAttemptAt: null };
+  return { state: 'PENDING', attempts, nextAttemptAt: new Date(at + delay).toISOString() };
+}
+
+/** Each target's due deliveries of the job, events oldest first. */
+function dueByTarget(job: Job, dueBy: string): Map<string, JobEvent[]> {
+  const byTarget = new Map<string, JobEvent[]>();
+  const events = Object.values(job.events).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  for (const event of events) {
+    for (const [target, delivery] of Object.entries(event.deliveries)) {
+      if (delivery.state !== 'PENDING' || delivery.nextAttemptAt === null || delivery.nextAttemptAt > dueBy)
+        continue;
+      byTarget.set(target, [...(byTarget.get(target) ?? []), event]);
+    }
+  }
+  return byTarget;
+}
+
+type Updates = Record<string, Record<string, Delivery>>;
+
+/**
+ * Sends the job's due deliveries (targets in parallel, each target's events in order) and returns what
+ * became of each, or undefined for a job left for the next run.
+ */
+async function deliverJob(
+  deps: NotifyDeps,
+  job: Job,
+  limit: Limiter,
+  remainingMs: () => number,
+  summary: NotifySummary,
+): Promise<Updates> {
+  const updates: Updates = {};
+  const set = (eventId: string, target: string, delivery: Delivery) => {
+    updates[eventId] = { ...updates[eventId], [target]: delivery };
+  };
+  const dueBy = isoTime(deps.now);
+  let deferred = false;
+  await Promise.all(
+    [...dueByTarget(job, dueBy)].map(async ([target, events]) => {
+      const url = targetUrl(deps, job, target);
+      // A 410 Gone from this target for any event of the job stops the rest (Standard Webhooks: disable it).
+      let gone = Object.values(job.events).some((event) => {
+        const delivery = event.deliveries[target];
+        return delivery?.state === 'STOPPED' && delivery.attempts.at(-1)?.status === 410;
+      });
+      for (const event of events) {
+        const delivery = event.deliveries[target] as Delivery;
+        if (url === undefined || gone) {
+          // 410 from this target for an earlier event of the job, or a target no longer configured.
+          set(event.id, target, {
+            state: 'STOPPED',
+            attempts: [
+              ...delivery.attempts,
+              {
+                at: isoTime(deps.now),
+                error: gone
+                  ? 'not sent: the target answered 410 Gone for an earlier event'
+                  : `not sent: no URL is configured for target ${target}`,
+              },
+            ],
+            nextAttemptAt: null,
+          });
+          summary.stopped++;
+          continue;
+        }
+        const body = webhookBody(job, event);
+        const outcome = await limit(originOf(url), async () => {
+          const timeoutMs = Math.min(deps.timeoutMs, remainingMs() - RECORD_MARGIN_MS);
+          if (timeoutMs < MIN_ATTEMPT_MS) return undefined;
+          const at = deps.now();
+          summary.attempts++;
+          const result = await attemptDelivery(deps, {
+            url,
+            headers: webhookHeaders(deps.signers, event.id, at, body),
+            body,
+            timeoutMs,
+            allowPrivate: deps.allowPrivate,
+          });
+          return { at, result };
+        });
+        if (!outcome) {
+          deferred = true;
+          break;
+        }
+        const next = afterAttempt(deps, delivery, outcome.at, outcome.result);
+        set(event.id, target, next);
+        const context = { jobId: job.jobId, eventId: event.id, type: event.type, target };
+        const last = next.attempts.at(-1);
+        if (next.state === 'DELIVERED') {
+          summary.delivered++;
+          deps.logger.info('webhook delivered', { ...context, status: last?.status });
+        } else if (next.state === 'STOPPED') {
+          summary.stopped++;
+          gone = true;
+          deps.logger.warn('webhook target answered 410 Gone: no more events of this job go there', context);
+        } else if (next.state === 'FAILED') {
+          summary.failed++;
+          deps.logger.error('webhook delivery failed for good', {
+            ...context,
+            attempts: next.attempts.length,
+            last,
+          });
+        } else {
+          summary.retrying++;
+          deps.logger.warn('webhook attempt failed; it is tried again later', {
+            ...context,
+            attempt: next.attempts.length,
+            last,
+            nextAttemptAt: next.nextAttemptAt,
+          });
+        }
+      }
+    }),
+  );
+  if (deferred) summary.deferred++;
+  return updates;
+}
+
+/**
+ * Records the attempts on the job. A job item that changed meanwhile (a transition, another run) is read again
+ * and the attempts recorded there — except for deliveries someone else has recorded since, whose record stands.
+ */
+async function record(deps: NotifyDeps, job: Job, updates: Updates): Promise<void> {
+  let current = job;
+  let pending = updates;
+  for (let tries = 1; ; tries++) {
+    if (Object.keys(pending).length === 0) return;
+    try {
+      await recordDeliveries(deps, current, pending);
+      return;
+    } catch (error) {
+      if (!(error instanceof JobConflictError) || tries >= RECORD_TRIES) throw error;
+      const fresh = await getJob(deps, job.jobId);
+      if (!fresh) return;
+      const kept: Updates = {};
+      for (const [eventId, targets] of Object.entries(pending)) {
+        for (const [target, delivery] of Object.entries(targets)) {
+          const before = job.events[eventId]?.deliveries[target];
+          const now = fresh.events[eventId]?.deliveries[target];
+          // Untouched since we read it: ours is the next record.
+          if (before && now && now.attempts.length === before.attempts.length && now.state === before.state)
+            kept[eventId] = { ...kept[eventId], [target]: delivery };
+        }
+      }
+      current = fresh;
+      pending = kept;
+    }
+  }
+}
+
+/**
+ * Delivers every event due now (up to `limit` jobs), within the run's time: no attempt starts that could
+ * outlast it, and what is left stays due for the next run.
+ */
+export async function deliverDueEvents(
+  deps: NotifyDeps,
+  options: { remainingMs: () => number; limit?: number },
+): Promise<NotifySummary> {
+  const summary: NotifySummary = {
+    attempts: 0,
+    delivered: 0,
+    retrying: 0,
+    failed: 0,
+    stopped: 0,
+    deferred: 0,
+  };
+  const jobs = await listJobsWithEventsDue(deps, isoTime(deps.now), { limit: options.limit ?? 500 });
+  const limit = createLimiter(deps.concurrency);
+  await Promise.all(
+    jobs.map(async (job) => {
+      const updates = await deliverJob(deps, job, limit, options.remainingMs, summary);
+      try {
+        await record(deps, job, updates);
+      } catch (error) {
+        // Sent but not recorded: the next run sends it again (same webhook-id; receivers dedupe).
+        deps.logger.error('could not record webhook attempts; they will be sent again', {
+          jobId: job.jobId,
+          error,
+        });
+      }
+    }),
+  );
+  return summary;
+}

@@ -1,0 +1,68 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { acquireLease, readLease } from '../../../lib/jobs/lease.ts';
+import { eventId } from '../../../lib/jobs/outbox.ts';
+import { POLL_LEASE, runScheduled } from '../../../lib/poll/run.ts';
+import { type ApiEmulators, startApiEmulators } from '../../helpers/emulators.ts';
+import { type PollRig, remaining, startPollRig } from '../../helpers/poll.ts';
+
+let env: ApiEmulators;
+beforeAll(async () => {
+  env = await startApiEmulators('scheduled');
+});
+afterAll(() => env.stop());
+
+let rig: PollRig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+});
+
+async function start(): Promise<PollRig> {
+  rig = await startPollRig(await env.provision(`run-${Math.random().toString(36).slice(2, 8)}`), {
+    sim: { bootMs: 0 },
+  });
+  return rig;
+}
+
+describe('a scheduled run', () => {
+  it('polls, then delivers what it just decided: job.submitted and job.succeeded reach the receiver', async () => {
+    const r = await start();
+    const job = await r.submitted();
+    const result = await runScheduled(r.run, remaining());
+    expect(result).toMatchObject({ ran: true, poll: { succeeded: 1 }, notify: { delivered: 2 } });
+    expect(r.receiver.received.map((request) => request.headers['webhook-id']).sort()).toEqual(
+      [eventId(job.jobId, 'job.submitted'), eventId(job.jobId, 'job.succeeded')].sort(),
+    );
+  });
+
+  it('runs once when two overlap: the second finds the lease held and changes nothing', async () => {
+    const r = await start();
+    const jobs = await Promise.all([r.submitted(), r.submitted()]);
+    const results = await Promise.all([runScheduled(r.run, remaining()), runScheduled(r.run, remaining())]);
+    expect(results.filter((result) => result.ran)).toHaveLength(1);
+    expect(results.filter((result) => !result.ran)).toEqual([{ ran: false, reason: 'lease-held' }]);
+    for (const job of jobs) {
+      expect((await r.job(job.jobId)).status).toBe('SUCCEEDED');
+      const succeeded = r.receiver.received.filter(
+        (request) => request.headers['webhook-id'] === eventId(job.jobId, 'job.succeeded'),
+      );
+      expect(succeeded).toHaveLength(1);
+    }
+  });
+
+  it('gives the lease back when it ends, so the next run does not wait for it to run out', async () => {
+    const r = await start();
+    await runScheduled(r.run, remaining());
+    const lease = await readLease(r.run, POLL_LEASE);
+    expect(Date.parse(lease?.expiresAt ?? '')).toBeLessThanOrEqual(r.h.clock.now());
+    expect(await runScheduled(r.run, remaining())).toMatchObject({ ran: true });
+  });
+
+  it('takes over a lease whose holder died once it runs out, and not before', async () => {
+    const r = await start();
+    expect(await acquireLease(r.run, POLL_LEASE, 'a-run-that-died', r.h.clock.now() + 60_000)).toBeDefined();
+    expect(await runScheduled(r.run, remaining())).toEqual({ ran: false, reason: 'lease-held' });
+    r.h.clock.advance(60_000);
+    expect(await runScheduled(r.run, remaining())).toMatchObject({ ran: true });
+  });
+});
