@@ -3,6 +3,7 @@
  * (docs/local-stack.md). Ctrl-C (or SIGTERM) stops it.
  */
 import { type LocalStack, LocalStackStartError, startLocalStack } from './stack.ts';
+import { SINK_PATH } from './webhook-sink.ts';
 
 const port = Number(process.env.PORT || 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65_535) {
@@ -50,6 +51,12 @@ const setToken =
     ? ''
     : '\n  TOKEN=<the token of one of those callers>   # the one whose SHA-256 is in API_TOKENS\n';
 
+const watch = stack.defaultWebhookUrl.endsWith(SINK_PATH)
+  ? `watch a job's webhooks arrive (job.submitted, then job.succeeded), each marked verified or not:
+
+  curl -sS ${stack.url}${SINK_PATH}?jobId=<jobId>`
+  : `events go to DEFAULT_WEBHOOK_URL (${stack.defaultWebhookUrl}).`;
+
 console.log(`
 cvm-provisioner local stack
   API        ${stack.url}
@@ -68,7 +75,10 @@ ${setToken}
     -H 'Content-Type: application/json' \\
     --data @events/seed/example-2.json
 
-Then GET the Location it answers with (same Authorization header). Ctrl-C stops the stack.
+Then GET the Location it answers with (same Authorization header). The poller runs every
+${stack.pollIntervalMs} ms and signs each event with WEBHOOK_SECRET (kept in ${dataDir}/webhook-secret); ${watch}
+
+Ctrl-C stops the stack.
 `);
 if (stack.requeued > 0) console.log(`Re-enqueued ${stack.requeued} job(s) left QUEUED by an earlier run.`);
 

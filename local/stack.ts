@@ -57,6 +57,8 @@ export interface LocalStack {
   webhooks: WebhookSink;
   /** Where events go besides each job's own webhookUrl. */
   defaultWebhookUrl: string;
+  /** How often the scheduled function runs (POLL_INTERVAL_MS). */
+  pollIntervalMs: number;
   /** QUEUED jobs from an earlier run whose messages were sent again at start. */
   requeued: number;
   /** Queues serverless.yml defines that no function consumes yet (logical ids). */
@@ -349,6 +351,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deps,
       webhooks,
       defaultWebhookUrl,
+      pollIntervalMs,
       requeued,
       unconsumedQueues,
       stop: undo,

@@ -1,0 +1,258 @@
+/**
+ * Poller and notifier benchmark (issue 11), printing figures only. In one process: the DynamoDB emulator with
+ * serverless.yml's table, the CVM simulator (DescribeInstances at its real limit of 40/s) and our Tencent client.
+ * 1,000 SUBMITTED jobs of 10 instances each are spread over 3 regions (10,000 in-flight instances). Printed,
+ * counts first:
+ *   - DescribeInstances calls per poll run (goal: exactly Σ over regions of ceil(ids / 100));
+ *   - DynamoDB calls per run by kind (Query only for reading; never a Scan);
+ *   - each run's wall time against the same Describe calls made alone, at the same pace (goal <= 1.5x): a run
+ *     with every instance PENDING (reads only), then one with every instance RUNNING (1,000 jobs SUCCEEDED);
+ *   - webhook deliveries per second to a loopback sink against a bare undici POST loop to the same sink at the
+ *     same concurrency (goal >= 0.5x).
+ *   npm run bench:poll
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus } from 'node:os';
+import { Agent, request } from 'undici';
+import { documentClient } from '../lib/deps.ts';
+import { claimForSubmission, recordSubmission } from '../lib/jobs/lifecycle.ts';
+import { newJob } from '../lib/jobs/model.ts';
+import { DEFAULT_WEBHOOK_TARGET } from '../lib/jobs/outbox.ts';
+import { createJob } from '../lib/jobs/store.ts';
+import { silentLogger } from '../lib/log.ts';
+import { deliverDueEvents, type NotifyDeps } from '../lib/notify/notifier.ts';
+import { createSigners } from '../lib/notify/payload.ts';
+import { createGuardedDispatcher } from '../lib/notify/ssrf.ts';
+import { DESCRIBE_MAX_IDS, type PollDeps, pollSubmittedJobs } from '../lib/poll/poll-jobs.ts';
+import { createPacer, pacersByKey } from '../lib/submit/pacer.ts';
+import { createTencentClient } from '../lib/tencent/client.ts';
+import { staticCredentials } from '../lib/tencent/credentials.ts';
+import {
+  DEFAULT_SIM_SECRET_ID,
+  DEFAULT_SIM_SECRET_KEY,
+  startSimulator,
+} from '../local/cvm-simulator/index.ts';
+import { localClients, provisionResources, startEmulators } from '../local/emulators.ts';
+import { readStackResources } from '../local/resources.ts';
+
+const JOBS = 1000;
+const PER_JOB = 10;
+const ZONES = ['ap-guangzhou-3', 'ap-shanghai-2', 'ap-beijing-3'] as const;
+const DESCRIBE_RATE = 20; // the default DESCRIBE_RATE_PER_SECOND
+const CONCURRENCY = 16; // the default WEBHOOK_CONCURRENCY
+const BOOT_MS = 60_000;
+
+const emulators = await startEmulators();
+const clients = localClients(emulators);
+const { tableName } = await provisionResources(clients, readStackResources('bench'));
+const counts = new Map<string, number>();
+const base = documentClient(clients.dynamodb);
+const ddb = {
+  send: ((command: { constructor: { name: string } }) => {
+    const kind = command.constructor.name.replace(/Command$/, '');
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    return base.send(command as never);
+  }) as typeof base.send,
+};
+let clock = Date.now();
+const now = () => clock;
+const sim = await startSimulator({
+  port: 0,
+  bootMs: BOOT_MS,
+  settleMs: 0,
+  visibilityDelayMs: 0,
+  tagDelayMs: 0,
+  visibilityJitterMs: 0,
+  quota: 100_000,
+  rateLimits: { RunInstances: 10_000, DescribeInstances: 40 },
+  now,
+} as Parameters<typeof startSimulator>[0]);
+const tencent = createTencentClient({
+  endpoint: sim.url,
+  signMethod: 'TC3-HMAC-SHA256',
+  credentials: staticCredentials(DEFAULT_SIM_SECRET_ID, DEFAULT_SIM_SECRET_KEY),
+  now: Date.now,
+});
+
+// 1,000 SUBMITTED jobs, their instances PENDING at the simulator.
+const perRegion = new Map<string, number>();
+const store = { ddb: base, tableName, now };
+for (let i = 0; i < JOBS; i += 50) {
+  await Promise.all(
+    Array.from({ length: Math.min(50, JOBS - i) }, async (_, k) => {
+      const zone = ZONES[(i + k) % ZONES.length] as string;
+      const region = zone.replace(/-\d+$/, '');
+      const request = {
+        Placement: { Zone: zone },
+        ImageId: 'img-pmqg1cw7',
+        InstanceType: 'S5.MEDIUM4',
+        InstanceCount: PER_JOB,
+      };
+      const job = newJob({
+        jobId: randomUUID(),
+        region,
+        request,
+        requestedBy: 'bench',
+        metadata: {},
+        webhookUrl: null,
+        createdAt: new Date(clock).toISOString(),
+      });
+      await createJob(store, job);
+      const claimed = await claimForSubmission({ ...store, eventTargets: [DEFAULT_WEBHOOK_TARGET] }, job);
+      const { InstanceIdSet } = await tencent.call('RunInstances', request, { region });
+      await recordSubmission({ ...store, eventTargets: [DEFAULT_WEBHOOK_TARGET] }, claimed, {
+        instanceIds: InstanceIdSet as string[],
+        requestId: null,
+      });
+      perRegion.set(region, (perRegion.get(region) ?? 0) + PER_JOB);
+    }),
+  );
+}
+const expectedCalls = [...perRegion.values()].reduce((sum, n) => sum + Math.ceil(n / DESCRIBE_MAX_IDS), 0);
+
+const pollDeps: PollDeps = {
+  ddb,
+  tableName,
+  now,
+  eventTargets: [DEFAULT_WEBHOOK_TARGET],
+  tencent,
+  logger: silentLogger,
+  describePacer: pacersByKey(() => createPacer({ ratePerSecond: DESCRIBE_RATE })),
+  jobTimeoutMs: 3_600_000,
+  visibilityGraceMs: 60_000,
+};
+
+/** The same calls the poller makes, alone: ids packed a hundred to a call per region, each region paced alike. */
+async function describeAlone(): Promise<number> {
+  const byRegion = new Map<string, string[]>();
+  for (const [id, instance] of sim.state.instances) {
+    byRegion.set(instance.region, [...(byRegion.get(instance.region) ?? []), id]);
+  }
+  const started = performance.now();
+  await Promise.all(
+    [...byRegion].map(async ([region, ids]) => {
+      const pacer = createPacer({ ratePerSecond: DESCRIBE_RATE });
+      const chunks: string[][] = [];
+      for (let i = 0; i < ids.length; i += DESCRIBE_MAX_IDS) chunks.push(ids.slice(i, i + DESCRIBE_MAX_IDS));
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (next < chunks.length) {
+            const chunk = chunks[next++] as string[];
+            await pacer.take();
+            await tencent.call(
+              'DescribeInstances',
+              { InstanceIds: chunk, Limit: DESCRIBE_MAX_IDS },
+              { region },
+            );
+          }
+        }),
+      );
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+async function pollRun(label: string): Promise<void> {
+  counts.clear();
+  // A fresh pacer per run, as in a fresh container.
+  pollDeps.describePacer = pacersByKey(() => createPacer({ ratePerSecond: DESCRIBE_RATE }));
+  const started = performance.now();
+  const summary = await pollSubmittedJobs(pollDeps, { remainingMs: () => 600_000 });
+  const wall = (performance.now() - started) / 1000;
+  const alone = await describeAlone();
+  const kinds = [...counts].map(([kind, n]) => `${kind} ${n}`).join(', ');
+  console.log(`\n${label}`);
+  console.log(
+    `  DescribeInstances calls: ${summary.describeCalls} (Σ ceil(n/100) over ${perRegion.size} regions = ${expectedCalls}; failures ${summary.describeFailures})`,
+  );
+  console.log(`  DynamoDB calls:          ${kinds} (Scan: ${counts.get('Scan') ?? 0})`);
+  console.log(
+    `  jobs: ${summary.jobs} read, ${summary.succeeded} SUCCEEDED, ${summary.progressed} progressed, ${summary.deferred} deferred, ${summary.conflicts} conflicts`,
+  );
+  console.log(
+    `  wall ${wall.toFixed(2)} s vs the same Describe calls alone ${alone.toFixed(2)} s = ${(wall / alone).toFixed(2)}x (goal <= 1.5x)`,
+  );
+}
+
+console.log(
+  `node ${process.version}; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}; ${new Date().toISOString()}`,
+);
+console.log(
+  `${JOBS} SUBMITTED jobs x ${PER_JOB} instances = ${JOBS * PER_JOB} in flight over ${perRegion.size} regions; Describe paced at ${DESCRIBE_RATE}/s per region (Tencent allows 40)`,
+);
+await pollRun('poll run 1: every instance PENDING (nothing to write)');
+clock += BOOT_MS;
+await pollRun('poll run 2: every instance RUNNING (every job SUCCEEDED)');
+
+// Webhooks: job.submitted and job.succeeded of every job are now due to the default target.
+const sink = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(204).end());
+});
+await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hooks`;
+const dispatcher = createGuardedDispatcher({ allowPrivate: true });
+const notifyDeps: NotifyDeps = {
+  ddb: base,
+  tableName,
+  now: Date.now,
+  logger: silentLogger,
+  dispatcher,
+  signers: createSigners([`whsec_${Buffer.alloc(32, 5).toString('base64')}`]),
+  targetUrls: { [DEFAULT_WEBHOOK_TARGET]: sinkUrl },
+  allowPrivate: true,
+  timeoutMs: 10_000,
+  concurrency: CONCURRENCY,
+  retrySchedule: [5000],
+};
+let delivered = 0;
+const started = performance.now();
+for (;;) {
+  const summary = await deliverDueEvents(notifyDeps, { remainingMs: () => 600_000 });
+  delivered += summary.delivered;
+  if (summary.attempts === 0) break;
+}
+const notifierSeconds = (performance.now() - started) / 1000;
+
+// The bare loop: the same number of POSTs of a body of the same size, at the per-target bound the notifier
+// gives one target (half of WEBHOOK_CONCURRENCY), on a plain undici Agent.
+const body = Buffer.alloc(1500, 'x');
+const bare = new Agent();
+const perTarget = Math.ceil(CONCURRENCY / 2);
+let sent = 0;
+const bareStarted = performance.now();
+await Promise.all(
+  Array.from({ length: perTarget }, async () => {
+    while (sent < delivered) {
+      sent++;
+      const response = await request(sinkUrl, {
+        method: 'POST',
+        dispatcher: bare,
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+      await response.body.dump();
+    }
+  }),
+);
+const bareSeconds = (performance.now() - bareStarted) / 1000;
+const ours = delivered / notifierSeconds;
+const theirs = delivered / bareSeconds;
+console.log('\nwebhook deliveries to a loopback sink');
+console.log(
+  `  notifier: ${delivered} delivered in ${notifierSeconds.toFixed(2)} s = ${ours.toFixed(0)}/s (WEBHOOK_CONCURRENCY ${CONCURRENCY}, ${perTarget} to one target; includes signing, the due-events Query and one UpdateItem per job)`,
+);
+console.log(`  bare undici POST loop, ${perTarget} at once: ${theirs.toFixed(0)}/s`);
+console.log(`  ratio ${(ours / theirs).toFixed(2)}x (goal >= 0.5x)`);
+
+await dispatcher.close();
+await bare.close();
+await new Promise<void>((resolve) => sink.close(() => resolve()));
+await tencent.close();
+await sim.close();
+clients.dynamodb.destroy();
+clients.sqs.destroy();
+await emulators.stop();
