@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +68,17 @@ describe('the npm start banner', () => {
     expect(run.output()).toContain('--data @events/seed/example-2.json');
     expect(run.output()).not.toContain(SEED_PASSWORD);
     expect(run.output()).toMatch(/token {6}dev_\S+ {3}\(caller "dev"/);
+  });
+
+  it('shows how to watch a job’s webhooks at the stack’s own sink, and never prints the signing secret', async () => {
+    const dataDir = freshDataDir();
+    const run = start({ ...ephemeral, DATA_DIR: dataDir });
+    const url = await waitFor('the banner', () => urlOf(run.output()));
+    await waitFor('the watch line', () => run.output().includes('/_local/webhooks?jobId=') || undefined);
+    expect(run.output()).toContain(`curl -sS ${url}/_local/webhooks?jobId=<jobId>`);
+    const secret = readFileSync(join(dataDir, 'webhook-secret'), 'utf8').trim();
+    expect(secret).toMatch(/^whsec_/);
+    expect(run.output()).not.toContain(secret);
   });
 
   it('names the callers of API_TOKENS instead of a dev token when API_TOKENS is set', async () => {

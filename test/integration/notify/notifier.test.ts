@@ -52,6 +52,18 @@ const answering =
     res.writeHead(status).end();
   };
 
+/** A dispatcher that takes every connection, whatever its URL names, to the loopback receiver in plain HTTP. */
+function routedTo(receiverUrl: string): Agent {
+  const port = Number(new URL(receiverUrl).port);
+  return new Agent({
+    connect: (_options, callback) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => callback(null, socket));
+      socket.once('error', (error) => callback(error, null));
+    },
+  });
+}
+
 const deliveryOf = (job: Job, type: Parameters<typeof eventId>[1], target = 'default') =>
   job.events[eventId(job.jobId, type)]?.deliveries[target];
 
@@ -101,15 +113,7 @@ describe('what is sent', () => {
 
   it('sends to the job’s own webhookUrl as well as the default target', async () => {
     const r = await start();
-    // Every connection, whatever its URL names, goes to the loopback receiver in plain HTTP.
-    const port = Number(new URL(r.receiver.url).port);
-    const toReceiver = new Agent({
-      connect: (_options, callback) => {
-        const socket = connect(port, '127.0.0.1');
-        socket.once('connect', () => callback(null, socket));
-        socket.once('error', (error) => callback(error, null));
-      },
-    });
+    const toReceiver = routedTo(r.receiver.url);
     r.run.dispatcher = toReceiver;
     const job = await r.submitted(undefined, { webhookUrl: 'https://hooks.example.com/cvm' });
     expect(await deliverDueEvents(r.run, remaining())).toMatchObject({ attempts: 2, delivered: 2 });
@@ -234,10 +238,14 @@ describe('bounds', () => {
   it('keeps a slow target from holding up the others, and at most half the slots go to one target', async () => {
     let inFlight = 0;
     let most = 0;
+    const arrivedAt = new Map<string, number[]>();
+    const began = Date.now();
     const r = await start({
       run: { concurrency: 4 },
       reply: (request, res) => {
-        if (request.url !== '/slow') return void res.writeHead(204).end();
+        const path = request.url;
+        arrivedAt.set(path, [...(arrivedAt.get(path) ?? []), Date.now() - began]);
+        if (path !== '/slow') return void res.writeHead(204).end();
         inFlight++;
         most = Math.max(most, inFlight);
         setTimeout(() => {
@@ -247,14 +255,24 @@ describe('bounds', () => {
       },
     });
     r.run.targetUrls = { default: `${r.receiver.url}/slow` };
+    r.run.dispatcher = routedTo(r.receiver.url);
     const jobs: Job[] = [];
-    for (let i = 0; i < 6; i++) jobs.push(await r.submitted());
-    const started = Date.now();
+    for (let i = 0; i < 6; i++)
+      jobs.push(await r.submitted(undefined, { webhookUrl: 'https://fast.example.com/fast' }));
+    const started = Date.now() - began;
     await deliverDueEvents(r.run, remaining());
+    await r.run.dispatcher.close();
+    // Six slow deliveries, two at a time: three rounds of 300 ms. The fast target's six do not wait for them.
     expect(most).toBe(2);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    for (const job of jobs)
-      expect(deliveryOf(await r.job(job.jobId), 'job.submitted')?.state).toBe('DELIVERED');
+    expect(arrivedAt.get('/slow')).toHaveLength(6);
+    expect(arrivedAt.get('/fast')).toHaveLength(6);
+    expect(Math.max(...(arrivedAt.get('/fast') ?? [])) - started).toBeLessThan(300);
+    expect(Math.max(...(arrivedAt.get('/slow') ?? [])) - started).toBeGreaterThanOrEqual(600);
+    for (const job of jobs) {
+      const stored = await r.job(job.jobId);
+      expect(deliveryOf(stored, 'job.submitted')?.state).toBe('DELIVERED');
+      expect(deliveryOf(stored, 'job.submitted', 'webhook')?.state).toBe('DELIVERED');
+    }
   });
 
   it('starts no attempt with too little of the run left: the event stays due', async () => {
