@@ -9,13 +9,40 @@ export interface Subnet {
   cidr: string;
 }
 
+/** What DescribeInstances shows of an instance type (SDK `Instance.CPU`, `Instance.Memory` in GiB). */
+export interface InstanceTypeSpec {
+  CPU: number;
+  Memory: number;
+}
+
+/** What DescribeInstances shows of an image, and what the instance's default host name is made of. */
+export interface ImageSpec {
+  OsName: string;
+  DefaultLoginUser: string;
+  DefaultLoginPort: number;
+  /** The last part of the default host name (`VM-<ip>-<hostTag>`); Windows names are at most 15 characters. */
+  hostTag: string;
+}
+
 export interface Catalog {
   /** region → zones */
   zones: Record<string, readonly string[]>;
-  images: readonly string[];
-  instanceTypes: readonly string[];
+  /** The images the region has, by id. */
+  images: Readonly<Record<string, ImageSpec>>;
+  /** The instance types the region sells, by name. */
+  instanceTypes: Readonly<Record<string, InstanceTypeSpec>>;
   subnets: readonly Subnet[];
 }
+
+/**
+ * Disk defaults of RunInstances (https://www.tencentcloud.com/document/api/213/33237): a 50 GiB system disk
+ * of "a type in stock" (here CLOUD_PREMIUM); a data disk's documented default type is LOCAL_BASIC.
+ */
+export const DISK_DEFAULTS = {
+  systemDiskType: 'CLOUD_PREMIUM',
+  systemDiskSize: 50,
+  dataDiskType: 'LOCAL_BASIC',
+} as const;
 
 export const DEFAULT_CATALOG: Catalog = {
   zones: {
@@ -36,20 +63,47 @@ export const DEFAULT_CATALOG: Catalog = {
     'na-siliconvalley': ['na-siliconvalley-1', 'na-siliconvalley-2'],
     'eu-frankfurt': ['eu-frankfurt-1'],
   },
-  // The public images of Tencent's examples (docs/tencent.md, "Resource ids") plus two more.
-  images: ['img-pmqg1cw7', 'img-9qabwvbn', 'img-eb30mz89', 'img-l8og963d'],
-  instanceTypes: [
-    'S1.SMALL1',
-    'S2.SMALL1',
-    'S3.MEDIUM4',
-    'S5.SMALL2',
-    'S5.MEDIUM4',
-    'S5.LARGE8',
-    'S5.2XLARGE16',
-    'S5.16XLARGE256',
-    'SA2.MEDIUM4',
-    'SA9.96XLARGE1152',
-  ],
+  // The public images of Tencent's examples (docs/tencent.md, "Resource ids") plus two more; the OS names are
+  // the simulator's own, in the style of the console's image names.
+  images: {
+    'img-pmqg1cw7': {
+      OsName: 'TencentOS Server 3.1 (TK4)',
+      DefaultLoginUser: 'root',
+      DefaultLoginPort: 22,
+      hostTag: 'tencentos',
+    },
+    'img-9qabwvbn': {
+      OsName: 'CentOS 7.9 64bit',
+      DefaultLoginUser: 'root',
+      DefaultLoginPort: 22,
+      hostTag: 'centos',
+    },
+    'img-eb30mz89': {
+      OsName: 'Ubuntu Server 22.04 LTS 64bit',
+      DefaultLoginUser: 'ubuntu',
+      DefaultLoginPort: 22,
+      hostTag: 'ubuntu',
+    },
+    'img-l8og963d': {
+      OsName: 'Windows Server 2022 DataCenter 64bit English',
+      DefaultLoginUser: 'Administrator',
+      DefaultLoginPort: 3389,
+      hostTag: 'win',
+    },
+  },
+  // Cores and GiB as the type names say (`S5.MEDIUM4`: MEDIUM is 2 cores, 4 GiB).
+  instanceTypes: {
+    'S1.SMALL1': { CPU: 1, Memory: 1 },
+    'S2.SMALL1': { CPU: 1, Memory: 1 },
+    'S3.MEDIUM4': { CPU: 2, Memory: 4 },
+    'S5.SMALL2': { CPU: 1, Memory: 2 },
+    'S5.MEDIUM4': { CPU: 2, Memory: 4 },
+    'S5.LARGE8': { CPU: 4, Memory: 8 },
+    'S5.2XLARGE16': { CPU: 8, Memory: 16 },
+    'S5.16XLARGE256': { CPU: 64, Memory: 256 },
+    'SA2.MEDIUM4': { CPU: 2, Memory: 4 },
+    'SA9.96XLARGE1152': { CPU: 384, Memory: 1152 },
+  },
   subnets: [
     { subnetId: 'subnet-mv4sn55k', vpcId: 'vpc-m0cnatxj', zone: 'ap-guangzhou-3', cidr: '10.0.1.0/24' },
     { subnetId: 'subnet-o3wvpizf', vpcId: 'vpc-1yg5ua6l', zone: 'ap-guangzhou-2', cidr: '172.16.0.0/24' },
@@ -174,5 +228,6 @@ export const DESCRIBE_PARAMETERS: ReadonlySet<string> = new Set([
 
 export const TERMINATE_PARAMETERS: ReadonlySet<string> = new Set([
   'InstanceIds.N',
+  'ReleaseAddress',
   'ReleasePrepaidDataDisks',
 ]);

@@ -8,8 +8,9 @@ import { type RawRequest, verifyTc3, verifyV1 } from './auth.ts';
 import { type Catalog, DEFAULT_CATALOG } from './catalog.ts';
 import { SimError } from './errors.ts';
 import { type Fault, FaultTable, parseFault, RATE_LIMITS, RateLimiter, strikesAfter } from './faults.ts';
+import { parseForcedState } from './lifecycle.ts';
 import { type FlatParams, flattenJson } from './params.ts';
-import { type ClientTokenMode, SimState } from './state.ts';
+import { type ClientTokenMode, type SimInstance, SimState } from './state.ts';
 
 /** The simulated account's key pair; the local stack signs with the same defaults. */
 export const DEFAULT_SIM_SECRET_ID = 'AKIDSIMULATOR0000000000000000000000000';
@@ -52,6 +53,10 @@ export interface SimulatorOptions {
   clientTokenTtlMs?: number;
   quota?: number;
   terminateMs?: number;
+  /** How long after RUNNING the launch still shows `LatestOperationState: OPERATING` (default 1000 ms). */
+  settleMs?: number;
+  /** How long after its launch failed a LAUNCH_FAILED instance is reclaimed (default 60 s). */
+  reclaimMs?: number;
   /** false turns rate limiting off (for benchmarks); an object overrides the per-action limits. */
   rateLimits?: boolean | Record<string, number>;
   now?: Clock;
@@ -71,6 +76,41 @@ export const DEFAULT_VISIBILITY = {
   tagDelayMs: 1000,
   visibilityJitterMs: 1000,
 } as const;
+
+/**
+ * The defaults of the instance lifecycle: a launch settles a second after RUNNING (Packer waits for it), and a
+ * failed launch is reclaimed after a minute — Tencent takes hours, so a poller must cope with a failure that
+ * vanishes before it was seen (docs/simulator.md, "Instance lifecycle").
+ */
+export const DEFAULT_LIFECYCLE = {
+  settleMs: 1000,
+  reclaimMs: 60_000,
+} as const;
+
+/** An instance as `GET /_sim/instances` lists it: the truth, whatever Describe sees. */
+function adminView(state: SimState, i: SimInstance): Record<string, unknown> {
+  const status = state.statusOf(i);
+  return {
+    InstanceId: i.instanceId,
+    InstanceState: status.state,
+    Region: i.region,
+    Zone: i.zone,
+    InstanceName: i.instanceName,
+    InstanceType: i.instanceType,
+    ClientToken: i.clientToken ?? null,
+    Tags: i.tags,
+    PrivateIpAddress: i.privateIp,
+    PublicIpAddress: i.publicIp ?? null,
+    CreatedTime: new Date(i.createdAt).toISOString(),
+    LatestOperation: status.operation,
+    LatestOperationState: status.operationState,
+    LatestOperationErrorMsg: status.errorMsg,
+    VisibleTime: new Date(i.visibleAt).toISOString(),
+  };
+}
+
+/** `POST /_sim/instances/{InstanceId}/state`. */
+const FORCE_STATE_PATH = /^\/_sim\/instances\/([^/]+)\/state$/;
 
 export interface Simulator {
   url: string;
@@ -134,6 +174,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       clientTokenTtlMs: options.clientTokenTtlMs ?? 60_000,
       quota: options.quota ?? 1000,
       terminateMs: options.terminateMs ?? 2000,
+      settleMs: options.settleMs ?? DEFAULT_LIFECYCLE.settleMs,
+      reclaimMs: options.reclaimMs ?? DEFAULT_LIFECYCLE.reclaimMs,
     },
     options.catalog ?? DEFAULT_CATALOG,
     now,
@@ -151,20 +193,24 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const admin = (req: IncomingMessage, body: Buffer, res: ServerResponse, path: string) => {
     if (path === '/_sim/instances' && req.method === 'GET') {
-      const instances = [...state.instances.values()].map((i) => ({
-        InstanceId: i.instanceId,
-        InstanceState: state.stateOf(i),
-        Region: i.region,
-        Zone: i.zone,
-        InstanceName: i.instanceName,
-        InstanceType: i.instanceType,
-        ClientToken: i.clientToken ?? null,
-        Tags: i.tags,
-        PrivateIpAddress: i.privateIp,
-        PublicIpAddress: i.publicIp ?? null,
-        CreatedTime: new Date(i.createdAt).toISOString(),
-      }));
+      const instances = [...state.instances.values()].map((i) => adminView(state, i));
       return send(res, 200, { TotalCount: instances.length, Instances: instances });
+    }
+    const forcing = FORCE_STATE_PATH.exec(path);
+    if (forcing && req.method === 'POST') {
+      let input: unknown;
+      try {
+        input = JSON.parse(body.toString('utf8'));
+      } catch {
+        return send(res, 400, { error: 'the body must be JSON' });
+      }
+      const forced = parseForcedState(input);
+      if (typeof forced === 'string') return send(res, 400, { error: forced });
+      const instanceId = forcing[1] ?? '';
+      if (!state.forceState(instanceId, forced))
+        return send(res, 404, { error: `no instance ${instanceId} (or it is gone)` });
+      const instance = state.instances.get(instanceId) as SimInstance;
+      return send(res, 200, adminView(state, instance));
     }
     if (path === '/_sim/faults' && req.method === 'POST') {
       let input: unknown;

@@ -1,4 +1,5 @@
 import {
+  DEFAULT_LIFECYCLE,
   DEFAULT_SIM_SECRET_ID,
   DEFAULT_SIM_SECRET_KEY,
   DEFAULT_VISIBILITY,
@@ -40,6 +41,8 @@ export function simulatorOptionsFromEnv(
     clientTokens: tokens as ClientTokenMode,
     clientTokenTtlMs: numberFrom('SIM_CLIENT_TOKEN_TTL_MS', 60_000),
     quota: numberFrom('SIM_QUOTA', 1000),
+    settleMs: numberFrom('SIM_SETTLE_MS', DEFAULT_LIFECYCLE.settleMs),
+    reclaimMs: numberFrom('SIM_RECLAIM_MS', DEFAULT_LIFECYCLE.reclaimMs),
     rateLimits: env.SIM_RATE_LIMITS !== 'off',
   };
 }

@@ -1,21 +1,59 @@
 import type { Clock } from '../../lib/clock.ts';
 import type { Catalog, Subnet } from './catalog.ts';
+import { FORCED_OPERATIONS, type ForcedState, type InstanceState, type InstanceStatus } from './lifecycle.ts';
 
-export type InstanceState = 'PENDING' | 'RUNNING' | 'LAUNCH_FAILED' | 'TERMINATING';
+export type { InstanceState, OperationState } from './lifecycle.ts';
+
+/** A disk as Describe shows it (SDK `SystemDisk` / `DataDisk`). */
+export interface SimDisk {
+  DiskType: string;
+  DiskId: string;
+  DiskSize: number;
+}
+
+export interface SimDataDisk extends SimDisk {
+  DeleteWithInstance: boolean;
+  Encrypt: boolean;
+  SnapshotId?: string;
+}
 
 export interface SimInstance {
   instanceId: string;
   region: string;
   zone: string;
+  projectId: number;
+  /** The dedicated host a CDHPAID instance landed on. */
+  hostId?: string;
   instanceType: string;
+  cpu: number;
+  memory: number;
   imageId: string;
+  osName: string;
+  defaultLoginUser: string;
+  defaultLoginPort: number;
   instanceName: string;
+  hostName: string;
   chargeType: string;
+  /** PREPAID only: the request's renewal flag; when the period ends. */
+  renewFlag?: string;
+  expiresAt?: number;
+  uuid: string;
+  systemDisk: SimDisk;
+  dataDisks: SimDataDisk[];
+  internetChargeType: string;
+  bandwidthOut: number;
+  keyIds: string[];
+  camRoleName?: string;
+  disableApiTermination: boolean;
   createdAt: number;
   /** When PENDING ends. */
   readyAt: number;
   /** Decided at creation: the instance ends LAUNCH_FAILED instead of RUNNING. */
   launchFails: boolean;
+  /** What `LatestOperationErrorMsg` says if the launch fails (drawn at creation, whether it fails or not). */
+  launchFailReason: string;
+  /** Overrides what Describe shows, until TerminateInstances or a reset (`SimState.forceState`). */
+  forced?: ForcedState;
   /**
    * Describe calls do not see the instance before this (docs/tencent.md, "DescribeInstances": a brief absence
    * after create).
@@ -24,6 +62,7 @@ export interface SimInstance {
   /** Describe shows the instance's tags (and tag filters match them) from this time on, after `visibleAt`. */
   tagsVisibleAt: number;
   terminatedAt?: number;
+  terminateRequestId?: string;
   privateIp: string;
   publicIp?: string;
   vpcId?: string;
@@ -53,7 +92,14 @@ export interface SimSettings {
   quota: number;
   /** How long a terminated instance stays visible as TERMINATING. */
   terminateMs: number;
+  /** How long after RUNNING the RunInstances operation still shows OPERATING. */
+  settleMs: number;
+  /** How long after its launch failed a LAUNCH_FAILED instance is reclaimed (gone). */
+  reclaimMs: number;
 }
+
+/** States that hold no quota: the launch failed, or the instance is on its way out (or gone). */
+const QUOTA_FREE: ReadonlySet<InstanceState | 'GONE'> = new Set(['LAUNCH_FAILED', 'TERMINATING', 'GONE']);
 
 /** Everything the simulated account holds; one instance per simulator. */
 export class SimState {
@@ -85,12 +131,51 @@ export class SimState {
     this.publicCursor = 0;
   }
 
-  stateOf(instance: SimInstance, at = this.now()): InstanceState | 'GONE' {
-    if (instance.terminatedAt !== undefined) {
-      return at < instance.terminatedAt + this.settings.terminateMs ? 'TERMINATING' : 'GONE';
+  /** The instance's state and latest operation now, as Describe shows them ('GONE': no longer listed). */
+  statusOf(instance: SimInstance, at = this.now()): InstanceStatus {
+    const { terminateMs, settleMs, reclaimMs } = this.settings;
+    if (instance.terminatedAt !== undefined && at >= instance.terminatedAt + terminateMs)
+      return { state: 'GONE', operation: 'TerminateInstances', operationState: 'SUCCESS', errorMsg: null };
+    if (instance.forced) return forcedStatus(instance, instance.forced);
+    if (instance.terminatedAt !== undefined)
+      return {
+        state: 'TERMINATING',
+        operation: 'TerminateInstances',
+        operationState: 'OPERATING',
+        errorMsg: null,
+      };
+    if (at < instance.readyAt)
+      return { state: 'PENDING', operation: 'RunInstances', operationState: 'OPERATING', errorMsg: null };
+    if (instance.launchFails) {
+      return {
+        state: at < instance.readyAt + reclaimMs ? 'LAUNCH_FAILED' : 'GONE',
+        operation: 'RunInstances',
+        operationState: 'FAILED',
+        errorMsg: instance.launchFailReason,
+      };
     }
-    if (at < instance.readyAt) return 'PENDING';
-    return instance.launchFails ? 'LAUNCH_FAILED' : 'RUNNING';
+    return {
+      state: 'RUNNING',
+      operation: 'RunInstances',
+      operationState: at < instance.readyAt + settleMs ? 'OPERATING' : 'SUCCESS',
+      errorMsg: null,
+    };
+  }
+
+  /** The instance's state now ('GONE': no longer listed). */
+  stateOf(instance: SimInstance, at = this.now()): InstanceState | 'GONE' {
+    return this.statusOf(instance, at).state;
+  }
+
+  /**
+   * Makes Describe show this state for the instance from now on, until TerminateInstances or a reset; false
+   * when there is no such instance (or it is gone).
+   */
+  forceState(instanceId: string, forced: ForcedState): boolean {
+    const instance = this.instances.get(instanceId);
+    if (!instance || this.stateOf(instance) === 'GONE') return false;
+    instance.forced = { ...forced };
+    return true;
   }
 
   /** Instances a Describe call can see now, in creation order. */
@@ -135,20 +220,37 @@ export class SimState {
     return { visibleAt, tagsVisibleAt };
   }
 
+  /** Instances that hold quota: every state but a failed launch, a termination, or gone. */
   liveCount(): number {
     const at = this.now();
-    return [...this.instances.values()].filter((i) => {
-      const state = this.stateOf(i, at);
-      return state === 'PENDING' || state === 'RUNNING';
-    }).length;
+    return [...this.instances.values()].filter((i) => !QUOTA_FREE.has(this.stateOf(i, at))).length;
+  }
+
+  /** `<prefix>-` and 8 characters of [0-9a-z] from random(), the shape of Tencent's resource ids. */
+  resourceId(prefix: string): string {
+    let id = `${prefix}-`;
+    for (let i = 0; i < 8; i++)
+      id += ID_ALPHABET[Math.floor(this.random() * ID_ALPHABET.length) % ID_ALPHABET.length];
+    return id;
+  }
+
+  /** An RFC 4122 version 4 UUID from random() (the `Uuid` of an instance). */
+  newUuid(): string {
+    const hex = Array.from({ length: 32 }, () => Math.floor(this.random() * 16) % 16);
+    hex[12] = 4;
+    hex[16] = 8 + ((hex[16] ?? 0) % 4);
+    const text = hex.map((digit) => digit.toString(16)).join('');
+    return `${text.slice(0, 8)}-${text.slice(8, 12)}-${text.slice(12, 16)}-${text.slice(16, 20)}-${text.slice(20)}`;
+  }
+
+  /** A draw in [0, 1) from the injected random(). */
+  draw(): number {
+    return this.random();
   }
 
   newInstanceId(): string {
-    const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
     for (let attempt = 0; attempt < 16; attempt++) {
-      let id = 'ins-';
-      for (let i = 0; i < 8; i++)
-        id += alphabet[Math.floor(this.random() * alphabet.length) % alphabet.length];
+      const id = this.resourceId('ins');
       if (!this.instances.has(id)) return id;
     }
     // An injected random() that keeps repeating itself: count instead of looping forever.
@@ -207,6 +309,28 @@ export class SimState {
 }
 
 const PUBLIC_POOL = ['203.0.113', '198.51.100', '192.0.2'] as const;
+const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+
+/** What a forced state shows: the state, its default latest operation, or what the force said. */
+function forcedStatus(instance: SimInstance, forced: ForcedState): InstanceStatus {
+  const defaults = FORCED_OPERATIONS[forced.InstanceState];
+  const operationState = forced.LatestOperationState ?? defaults.operationState;
+  const failedMsg =
+    forced.InstanceState === 'LAUNCH_FAILED'
+      ? instance.launchFailReason
+      : `The ${defaults.operation} operation failed.`;
+  return {
+    state: forced.InstanceState,
+    operation: defaults.operation,
+    operationState,
+    errorMsg:
+      forced.LatestOperationErrorMsg !== undefined
+        ? forced.LatestOperationErrorMsg
+        : operationState === 'FAILED'
+          ? failedMsg
+          : null,
+  };
+}
 
 /** The network, gateway (.1) and broadcast addresses of a subnet, which no instance gets. */
 export function isReserved(ip: string, cidr: string): boolean {

@@ -2,7 +2,9 @@
  * Test harness for the local CVM simulator: an in-process simulator on port 0 with a controlled clock, our
  * own client pointed at it, raw signed requests for hand-crafted failures, and the `/_sim/*` admin API.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import {
   createTencentClient,
   type TencentClient,
@@ -98,7 +100,7 @@ export interface DescribedInstance {
   InstanceName: string;
   InstanceType: string;
   ImageId: string;
-  Placement: { Zone: string; ProjectId: number };
+  Placement: { Zone: string; ProjectId: number; HostId?: string };
   PrivateIpAddresses: string[];
   PublicIpAddresses: string[] | null;
   VirtualPrivateCloud: { VpcId: string; SubnetId: string; PrivateIpAddresses: string[] } | null;
@@ -107,6 +109,41 @@ export interface DescribedInstance {
   LatestOperationState: string;
   LatestOperationErrorMsg: string | null;
   CreatedTime: string;
+  CPU: number;
+  Memory: number;
+  RestrictState: string;
+  InstanceChargeType: string;
+  SystemDisk: { DiskType: string; DiskId: string; DiskSize: number };
+  DataDisks: Array<{
+    DiskType: string;
+    DiskId: string;
+    DiskSize: number;
+    DeleteWithInstance: boolean;
+    Encrypt: boolean;
+    SnapshotId?: string;
+  }> | null;
+  InternetAccessible: {
+    InternetChargeType: string;
+    InternetMaxBandwidthOut: number;
+    PublicIpAssigned: boolean;
+  };
+  RenewFlag: string | null;
+  ExpiredTime: string | null;
+  OsName: string;
+  SecurityGroupIds: string[];
+  LoginSettings: { KeyIds: string[] | null };
+  StopChargingMode: string;
+  Uuid: string;
+  LatestOperationRequestId: string;
+  IPv6Addresses: null;
+  CamRoleName: string | null;
+  IsolatedSource: string;
+  DisasterRecoverGroupIds: string[];
+  LicenseType: string;
+  DisableApiTermination: boolean;
+  HostName: string;
+  DefaultLoginUser: string;
+  DefaultLoginPort: number;
 }
 
 export interface DescribeResult {
@@ -160,6 +197,11 @@ export interface AdminInstance {
   PrivateIpAddress: string;
   PublicIpAddress: string | null;
   CreatedTime: string;
+  LatestOperation: string;
+  LatestOperationState: string;
+  LatestOperationErrorMsg: string | null;
+  /** When Describe starts to see the instance. */
+  VisibleTime: string;
 }
 
 export async function simInstances(sim: Simulator): Promise<AdminInstance[]> {
@@ -179,6 +221,15 @@ export async function addFault(sim: Simulator, fault: unknown): Promise<Response
 export async function listFaults(sim: Simulator): Promise<unknown[]> {
   const response = await fetch(`${sim.url}/_sim/faults`);
   return ((await response.json()) as { faults: unknown[] }).faults;
+}
+
+/** `POST /_sim/instances/{id}/state`: the body as given (a string is sent as it is, for malformed bodies). */
+export async function forceSimState(sim: Simulator, instanceId: string, body: unknown): Promise<Response> {
+  return fetch(`${sim.url}/_sim/instances/${instanceId}/state`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 export async function resetSim(sim: Simulator): Promise<Response> {
@@ -294,6 +345,20 @@ export interface SdkCvmClient {
 }
 
 const require = createRequire(import.meta.url);
+
+/**
+ * The field names of one interface of the official SDK's CVM model (`cvm_models.d.ts` of
+ * tencentcloud-sdk-nodejs-cvm), read from the installed package, to hold the simulator's shapes against it.
+ */
+export function sdkModelFields(interfaceName: string): string[] {
+  const index = require.resolve('tencentcloud-sdk-nodejs-cvm');
+  const models = readFileSync(join(dirname(index), 'services/cvm/v20170312/cvm_models.d.ts'), 'utf8');
+  const start = models.indexOf(`export interface ${interfaceName} {`);
+  if (start === -1) throw new Error(`the SDK model has no interface ${interfaceName}`);
+  const body = models.slice(start, models.indexOf('\n}', start));
+  return [...body.matchAll(/^ {4}(\w+)\??:/gm)].map(([, name = '']) => name);
+}
+
 const { cvm } = require('tencentcloud-sdk-nodejs-cvm') as {
   cvm: { v20170312: { Client: new (config: unknown) => SdkCvmClient } };
 };

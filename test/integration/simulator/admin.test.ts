@@ -41,6 +41,10 @@ describe('/_sim/instances', () => {
         PrivateIpAddress: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/),
         PublicIpAddress: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/),
         CreatedTime: new Date(h.clock.now()).toISOString(),
+        LatestOperation: 'RunInstances',
+        LatestOperationState: 'OPERATING',
+        LatestOperationErrorMsg: null,
+        VisibleTime: new Date(h.clock.now()).toISOString(),
       },
     ]);
   });

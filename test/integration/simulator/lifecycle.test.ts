@@ -34,14 +34,14 @@ describe('boot', () => {
     expect((await describeOne(client, id))?.InstanceState).toBe('PENDING');
   });
 
-  it('shows the instance as RUNNING once bootMs has passed', async () => {
+  it('shows the instance as RUNNING once bootMs has passed, its launch still OPERATING', async () => {
     const { h, client } = await harness({ bootMs: 5000 });
     const [id = ''] = await runInstances(client);
     h.clock.advance(5000);
     expect(await describeOne(client, id)).toMatchObject({
       InstanceState: 'RUNNING',
       LatestOperation: 'RunInstances',
-      LatestOperationState: 'SUCCESS',
+      LatestOperationState: 'OPERATING',
       LatestOperationErrorMsg: null,
     });
   });
@@ -177,13 +177,14 @@ describe('visibility delay', () => {
 
 describe('TerminateInstances', () => {
   it('moves an instance to TERMINATING, then removes it after terminateMs', async () => {
-    const { h, client } = await harness({ bootMs: 1000, terminateMs: 4000 });
+    const { h, client } = await harness({ bootMs: 1000, settleMs: 1000, terminateMs: 4000 });
     const [id = ''] = await runInstances(client);
-    h.clock.advance(1000);
+    h.clock.advance(2000);
     await client.call('TerminateInstances', { InstanceIds: [id] });
     expect(await describeOne(client, id)).toMatchObject({
       InstanceState: 'TERMINATING',
       LatestOperation: 'TerminateInstances',
+      LatestOperationState: 'OPERATING',
     });
     h.clock.advance(3999);
     expect((await describeOne(client, id))?.InstanceState).toBe('TERMINATING');
@@ -191,11 +192,13 @@ describe('TerminateInstances', () => {
     expect((await describeInstances(client, { InstanceIds: [id] })).TotalCount).toBe(0);
   });
 
-  it('terminates a PENDING instance', async () => {
+  it('refuses a PENDING instance as UnsupportedOperation.InstanceStatePending and leaves it PENDING', async () => {
     const { client } = await harness({ bootMs: 60_000 });
     const [id = ''] = await runInstances(client);
-    await client.call('TerminateInstances', { InstanceIds: [id] });
-    expect((await describeOne(client, id))?.InstanceState).toBe('TERMINATING');
+    await expect(client.call('TerminateInstances', { InstanceIds: [id] })).rejects.toMatchObject({
+      code: 'UnsupportedOperation.InstanceStatePending',
+    });
+    expect((await describeOne(client, id))?.InstanceState).toBe('PENDING');
   });
 
   it('refuses an unknown instance id as InvalidInstanceId.NotFound', async () => {
@@ -215,8 +218,9 @@ describe('TerminateInstances', () => {
   });
 
   it('refuses an instance that is already gone as InvalidInstanceId.NotFound', async () => {
-    const { h, client } = await harness({ terminateMs: 1000 });
+    const { h, client } = await harness({ bootMs: 1000, settleMs: 0, terminateMs: 1000 });
     const [id] = await runInstances(client);
+    h.clock.advance(1000);
     await client.call('TerminateInstances', { InstanceIds: [id] });
     h.clock.advance(1000);
     await expect(client.call('TerminateInstances', { InstanceIds: [id] })).rejects.toMatchObject({

@@ -180,6 +180,7 @@ describe('RunInstances server-side rules', () => {
     const [id] = await runInstances(client, {
       VirtualPrivateCloud: { ...VPC, PrivateIpAddresses: ['10.0.1.70'] },
     });
+    h.clock.advance(3000); // booted (2 s) and settled (1 s): TerminateInstances refuses it before
     await client.call('TerminateInstances', { InstanceIds: [id] });
     h.clock.advance(2000);
     expect(
@@ -199,6 +200,7 @@ describe('RunInstances server-side rules', () => {
 
   it('does not count terminated instances against the quota', async () => {
     const ids = await runInstances(client, { InstanceCount: 5 });
+    h.clock.advance(3000);
     await client.call('TerminateInstances', { InstanceIds: ids });
     expect(await refusal({ ...BASE_RUN, InstanceCount: 5 })).toBe('accepted');
   });
