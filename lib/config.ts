@@ -209,7 +209,10 @@ const environment = z.object({
     ),
     false,
   ),
-  /** One delivery attempt's limit: Standard Webhooks recommends 15–30 s; receivers should answer in seconds. */
+  /**
+   * One delivery attempt's limit. Svix gives receivers 15 s, GitHub 10 s (Standard Webhooks suggests 15–30 s);
+   * at most 15 s, so that an attempt fits in the notifier's share of a scheduled run (lib/poll/run.ts).
+   */
   WEBHOOK_TIMEOUT_MS: z._default(
     z.pipe(
       z.string().check(

@@ -15,7 +15,7 @@ import { createGuardedDispatcher } from './notify/ssrf.ts';
 import type { ScheduledRunDeps } from './poll/run.ts';
 import type { ConsumerDeps } from './submit/batch.ts';
 import type { SubmitDeps } from './submit/deps.ts';
-import { createPacer, pacersByKey } from './submit/pacer.ts';
+import { createPacer, type Pacer, pacersByKey } from './submit/pacer.ts';
 import { createTencentClient, type TencentClient, type TencentClientOptions } from './tencent/client.ts';
 import {
   type CredentialsProvider,
@@ -140,7 +140,7 @@ function queueWorkerDeps(
     now: systemClock,
     tencent: createTencentClientFromConfig(config),
     logger: createLogger({ level: config.LOG_LEVEL, base: { service } }),
-    pacer: pacersByKey(() => createPacer({ ratePerSecond })),
+    pacer: pacerPerLimit(config, ratePerSecond),
     tagVisibilityWindowMs: config.TAG_VISIBILITY_WINDOW_MS,
     sqs: sqsClient(),
     queueUrl: settings[queue],
@@ -156,6 +156,16 @@ function configuredTargets(config: Config): string[] {
 
 type WorkerDeps = SubmitDeps & ConsumerDeps;
 
+/**
+ * One pacer per rate-limit bucket, by region. Tencent counts an action's calls per front door the request
+ * reaches (docs/tencent.md, "Rate limits"): each region's own host is its own bucket, but one
+ * TENCENTCLOUD_ENDPOINT (the simulator, a proxy) is one bucket for every region.
+ */
+function pacerPerLimit(config: Config, ratePerSecond: number): (region: string) => Pacer {
+  const pacers = pacersByKey(() => createPacer({ ratePerSecond }));
+  return config.TENCENTCLOUD_ENDPOINT ? () => pacers(config.TENCENTCLOUD_ENDPOINT as string) : pacers;
+}
+
 /** The submit queue's consumer: jobs from SUBMIT_QUEUE_URL to Tencent. */
 export const createSubmitDeps = (config: Config = loadConfig(), overrides: Partial<WorkerDeps> = {}) =>
   queueWorkerDeps(config, 'submit', 'SUBMIT_QUEUE_URL', overrides);
@@ -165,23 +175,23 @@ export const createDeadLetterDeps = (config: Config = loadConfig(), overrides: P
   queueWorkerDeps(config, 'dead-letter', 'SUBMIT_DLQ_URL', overrides);
 
 /**
- * The scheduled run: the sweep (it sends to the submit queue), the poller and the notifier. WEBHOOK_SECRET is
- * required: any job may name a webhookUrl, and no event goes out unsigned.
+ * The scheduled run: the sweep (it sends to the submit queue), the poller and the notifier. Without
+ * WEBHOOK_SECRET the sweep and the poller still run; no event goes out unsigned, so events stay due (and the
+ * notifier says so in every run) until it is set.
  */
 export function createScheduledDeps(
   config: Config = loadConfig(),
   overrides: Partial<ScheduledRunDeps> = {},
 ): ScheduledRunDeps {
-  const settings = requireSettings(config, ['WEBHOOK_SECRET']);
   const describeRate = config.DESCRIBE_RATE_PER_SECOND;
   return {
     ...queueWorkerDeps(config, 'poll', 'SUBMIT_QUEUE_URL', {}),
     newId: randomUUID,
-    describePacer: pacersByKey(() => createPacer({ ratePerSecond: describeRate })),
+    describePacer: pacerPerLimit(config, describeRate),
     jobTimeoutMs: config.JOB_TIMEOUT_SECONDS * 1000,
     visibilityGraceMs: config.INSTANCE_VISIBILITY_GRACE_MS,
     dispatcher: createGuardedDispatcher({ allowPrivate: config.WEBHOOK_ALLOW_PRIVATE }),
-    signers: createSigners(settings.WEBHOOK_SECRET),
+    signers: createSigners(config.WEBHOOK_SECRET ?? []),
     targetUrls: config.DEFAULT_WEBHOOK_URL ? { [DEFAULT_WEBHOOK_TARGET]: config.DEFAULT_WEBHOOK_URL } : {},
     allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,

@@ -429,6 +429,39 @@ function awsShape(error: unknown): AwsErrorShape | undefined {
   return shape.$metadata !== undefined || shape.$fault !== undefined ? shape : undefined;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Outbound webhooks.
+
+/** The stable `code` of every refusal (a string to match, not a message). */
+export const WEBHOOK_TARGET_REFUSED = 'WebhookTargetRefused';
+
+/**
+ * The guard refuses a webhook target: why (`reason`: an ipaddr.js range such as 'loopback', 'private',
+ * 'linkLocal', or 'scheme', 'credentials', 'invalidUrl'…), and the address at fault when there is one. Never
+ * retryable: the same target is refused again. The message names the host and address, never the URL (a
+ * receiver's URL can hold a secret of its own).
+ */
+export class WebhookTargetRefusedError extends ProvisionerError {
+  readonly reason: string;
+  /** The refused IP address (resolved, connected to, or written in the URL), when the refusal is about one. */
+  readonly address: string | undefined;
+  /** The host the caller asked for, when known. */
+  readonly host: string | undefined;
+  constructor(
+    reason: string,
+    message: string,
+    details: { address?: string; host?: string; cause?: unknown } = {},
+  ) {
+    super(WEBHOOK_TARGET_REFUSED, message, {
+      retryable: false,
+      ...(details.cause === undefined ? {} : { cause: details.cause }),
+    });
+    this.reason = reason;
+    this.address = details.address;
+    this.host = details.host;
+  }
+}
+
 /**
  * Whether doing the same thing again later can help. Our errors say so themselves; an AWS SDK error is
  * retryable when it is throttling, a 5xx, or never got a status (a timeout or a dropped connection);

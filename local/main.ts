@@ -54,7 +54,7 @@ const setToken =
 const watch = stack.defaultWebhookUrl.endsWith(SINK_PATH)
   ? `watch a job's webhooks arrive (job.submitted, then job.succeeded), each marked verified or not:
 
-  curl -sS ${stack.url}${SINK_PATH}?jobId=<jobId>`
+  curl -sS '${stack.url}${SINK_PATH}?jobId=<jobId>'`
   : `events go to DEFAULT_WEBHOOK_URL (${stack.defaultWebhookUrl}).`;
 
 console.log(`
@@ -76,7 +76,7 @@ ${setToken}
     --data @events/seed/example-2.json
 
 Then GET the Location it answers with (same Authorization header). The poller runs every
-${stack.pollIntervalMs} ms and signs each event with WEBHOOK_SECRET (kept in ${dataDir}/webhook-secret); ${watch}
+${stack.pollIntervalMs} ms and signs each event with WEBHOOK_SECRET${process.env.WEBHOOK_SECRET ? '' : ` (kept in ${dataDir}/webhook-secret)`}; ${watch}
 
 Ctrl-C stops the stack.
 `);

@@ -31,8 +31,8 @@ export async function acquireLease(
       new PutCommand({
         TableName: deps.tableName,
         Item: { ...leaseKey(name), kind: 'lease', ...lease },
-        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now OR holder = :holder',
-        ExpressionAttributeValues: { ':now': isoTime(deps.now), ':holder': holder },
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+        ExpressionAttributeValues: { ':now': isoTime(deps.now) },
       }),
     ),
   );

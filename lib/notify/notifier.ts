@@ -11,7 +11,8 @@ import { webhookBody, webhookHeaders } from './payload.ts';
 import { nextRetryDelay } from './schedule.ts';
 
 /**
- * The notifier (docs/webhooks.md): finds jobs with a delivery due through the sparse due-events index, sends
+ * The notifier (docs/webhooks.md): finds jobs with a delivery due through the sparse due-events index (and
+ * takes those the poller just wrote), sends
  * each due event to each of its targets, and records every attempt on the job. At least once: an attempt is
  * recorded after it is sent, so a run that dies in between sends it again, with the same `webhook-id`.
  */
@@ -277,13 +278,31 @@ async function record(deps: NotifyDeps, job: Job, updates: Updates): Promise<voi
   }
 }
 
+/** The jobs of both lists, each once, in its newest version. */
+function mergeNewest(listed: readonly Job[], written: readonly Job[]): Job[] {
+  const byId = new Map<string, Job>();
+  for (const job of [...listed, ...written]) {
+    const known = byId.get(job.jobId);
+    if (!known || known.version < job.version) byId.set(job.jobId, job);
+  }
+  return [...byId.values()];
+}
+
 /**
  * Delivers every event due now (up to `limit` jobs), within the run's time: no attempt starts that could
  * outlast it, and what is left stays due for the next run.
  */
 export async function deliverDueEvents(
   deps: NotifyDeps,
-  options: { remainingMs: () => number; limit?: number },
+  options: {
+    remainingMs: () => number;
+    limit?: number;
+    /**
+     * Jobs just written (by the poller in the same run), as written: the due-events index is eventually
+     * consistent and may not list them yet.
+     */
+    jobs?: readonly Job[];
+  },
 ): Promise<NotifySummary> {
   const summary: NotifySummary = {
     attempts: 0,
@@ -293,7 +312,17 @@ export async function deliverDueEvents(
     stopped: 0,
     deferred: 0,
   };
-  const jobs = await listJobsWithEventsDue(deps, isoTime(deps.now), { limit: options.limit ?? 500 });
+  const due = await listJobsWithEventsDue(deps, isoTime(deps.now), { limit: options.limit ?? 500 });
+  const jobs = mergeNewest(due, options.jobs ?? []);
+  if (deps.signers.length === 0) {
+    // Nothing goes out unsigned; the events stay due and are sent once WEBHOOK_SECRET is set.
+    if (jobs.length)
+      deps.logger.error('WEBHOOK_SECRET is not set: no webhook is sent, events stay due', {
+        jobs: jobs.length,
+      });
+    summary.deferred = jobs.length;
+    return summary;
+  }
   const limit = createLimiter(deps.concurrency);
   await Promise.all(
     jobs.map(async (job) => {

@@ -4,8 +4,9 @@ import { toJobView } from '../jobs/model.ts';
 
 /**
  * What a webhook carries (docs/webhooks.md): `{ type, timestamp, data }` with the job view as of the event —
- * the password redacted, as in every view. The bytes are built once per event, so every attempt and every
- * redelivery sends, and signs, the same body.
+ * the password redacted, as in every view. Built from the stored event for each attempt, and each attempt signs
+ * exactly the bytes it sends; the content is the same every time (an event's snapshot never changes), the key
+ * order of nested objects may not be.
  */
 export function webhookBody(job: Job, event: JobEvent): Buffer {
   return Buffer.from(

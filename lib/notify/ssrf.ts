@@ -2,7 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction, Socket } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
-import { ProvisionerError } from '../errors.ts';
+import { WebhookTargetRefusedError } from '../errors.ts';
 
 /**
  * The SSRF guard for outbound webhooks: a webhook URL is chosen by the caller, so without a guard the service
@@ -19,35 +19,7 @@ import { ProvisionerError } from '../errors.ts';
  * because undici takes no `http.Agent`: its `connect` option is the one place to stand.
  */
 
-/** The stable `code` of every refusal (a string to match, not a message). */
-export const WEBHOOK_TARGET_REFUSED = 'WebhookTargetRefused';
-
-/**
- * The guard refuses a webhook target: why (`reason`: an ipaddr.js range such as 'loopback', 'private',
- * 'linkLocal', or 'scheme', 'credentials', 'invalidUrl'…), and the address at fault when there is one. Never
- * retryable: the same target is refused again. The message names the host and address, never the URL (a
- * receiver's URL can hold a secret of its own).
- */
-export class WebhookTargetRefusedError extends ProvisionerError {
-  readonly reason: string;
-  /** The refused IP address (resolved, connected to, or written in the URL), when the refusal is about one. */
-  readonly address: string | undefined;
-  /** The host the caller asked for, when known. */
-  readonly host: string | undefined;
-  constructor(
-    reason: string,
-    message: string,
-    details: { address?: string; host?: string; cause?: unknown } = {},
-  ) {
-    super(WEBHOOK_TARGET_REFUSED, message, {
-      retryable: false,
-      ...(details.cause === undefined ? {} : { cause: details.cause }),
-    });
-    this.reason = reason;
-    this.address = details.address;
-    this.host = details.host;
-  }
-}
+export { WEBHOOK_TARGET_REFUSED, WebhookTargetRefusedError } from '../errors.ts';
 
 /**
  * The only IPv6 space IANA has allocated to global unicast (IANA IPv6 Address Space,

@@ -125,7 +125,7 @@ export function observe(
     instances.push({
       ...before,
       state: 'NOT_FOUND',
-      reason: `DescribeInstances has not returned the instance ${Math.round((now - submittedAt) / 1000)} s after RunInstances`,
+      reason: `DescribeInstances did not return the instance ${Math.round((now - submittedAt) / 1000)} s after RunInstances`,
     });
     verdicts.push('failed');
   }
@@ -248,7 +248,11 @@ function packChunks(jobs: readonly Job[]): { chunks: Chunk[]; tracked: Tracked[]
  */
 export async function pollSubmittedJobs(
   deps: PollDeps,
-  options: { remainingMs: () => number },
+  options: {
+    remainingMs: () => number;
+    /** Told every job the run wrote, as written (the notifier sends their new events in the same run). */
+    onWritten?: (job: Job) => void;
+  },
 ): Promise<PollSummary> {
   const summary: PollSummary = {
     jobs: 0,
@@ -281,20 +285,22 @@ export async function pollSubmittedJobs(
     const { instances } = observation;
     try {
       if (decision.move === 'none') return;
+      let written: Job;
       if (decision.move === 'progress') {
-        await recordProgress(deps, entry.job, instances);
+        written = await recordProgress(deps, entry.job, instances);
         summary.progressed++;
       } else if (decision.move === 'succeed') {
-        await finishJob(deps, entry.job, 'succeed', { instances });
+        written = await finishJob(deps, entry.job, 'succeed', { instances });
         summary.succeeded++;
       } else if (decision.move === 'fail') {
-        await failJob(deps, entry.job, decision.error, instances);
+        written = await failJob(deps, entry.job, decision.error, instances);
         summary.failed++;
       } else {
-        await finishJob(deps, entry.job, decision.move, { instances, error: decision.error });
+        written = await finishJob(deps, entry.job, decision.move, { instances, error: decision.error });
         if (decision.move === 'timeOut') summary.timedOut++;
         else summary.partiallyFailed++;
       }
+      options.onWritten?.(written);
       if (decision.move !== 'progress')
         deps.logger.info('job finished', {
           jobId: entry.job.jobId,

@@ -1,4 +1,5 @@
 import { acquireLease, releaseLease } from '../jobs/lease.ts';
+import type { Job } from '../jobs/model.ts';
 import { requeueStaleJobs, type SweepDeps } from '../jobs/sweep.ts';
 import { deliverDueEvents, type NotifyDeps, type NotifySummary } from '../notify/notifier.ts';
 import type { SubmitDeps } from '../submit/deps.ts';
@@ -18,13 +19,17 @@ export type ScheduledRunResult =
       notify: NotifySummary;
     };
 
+/** The time the notifier is kept at the end of a run: one attempt's longest (15 s) and a margin. */
+const NOTIFY_SHARE_MS = 20_000;
+
 /** The lease's name: one scheduled run at a time. */
 export const POLL_LEASE = 'poll';
 
 /**
  * One scheduled run (EventBridge, every minute, at least once, possibly overlapping): under a lease, the sweep
  * (lost messages, stuck submissions), then the poller (SUBMITTED jobs to their end), then the notifier (every
- * event due, those the poller just wrote included). A run that finds the lease held does nothing.
+ * event due, those the poller just wrote included: they are handed over, since the due-events index is
+ * eventually consistent). A run that finds the lease held does nothing.
  */
 export async function runScheduled(
   deps: ScheduledRunDeps,
@@ -36,10 +41,13 @@ export async function runScheduled(
     return { ran: false, reason: 'lease-held' };
   }
   try {
+    // The sweep and the poller leave the notifier its share of the run: events they write go out in it.
+    const beforeNotifying = { remainingMs: () => options.remainingMs() - NOTIFY_SHARE_MS };
+    const written: Job[] = [];
     const requeued = await requeueStaleJobs(deps, { limit: 100 });
-    const stuck = await resolveStuckJobs(deps, options);
-    const poll = await pollSubmittedJobs(deps, options);
-    const notify = await deliverDueEvents(deps, options);
+    const stuck = await resolveStuckJobs(deps, beforeNotifying);
+    const poll = await pollSubmittedJobs(deps, { ...beforeNotifying, onWritten: (job) => written.push(job) });
+    const notify = await deliverDueEvents(deps, { ...options, jobs: written });
     return { ran: true, requeued, stuck, poll, notify };
   } finally {
     await releaseLease(deps, lease).catch((error: unknown) =>

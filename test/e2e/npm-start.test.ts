@@ -75,7 +75,7 @@ describe('the npm start banner', () => {
     const run = start({ ...ephemeral, DATA_DIR: dataDir });
     const url = await waitFor('the banner', () => urlOf(run.output()));
     await waitFor('the watch line', () => run.output().includes('/_local/webhooks?jobId=') || undefined);
-    expect(run.output()).toContain(`curl -sS ${url}/_local/webhooks?jobId=<jobId>`);
+    expect(run.output()).toContain(`curl -sS '${url}/_local/webhooks?jobId=<jobId>'`);
     const secret = readFileSync(join(dataDir, 'webhook-secret'), 'utf8').trim();
     expect(secret).toMatch(/^whsec_/);
     expect(run.output()).not.toContain(secret);

@@ -284,6 +284,37 @@ describe('bounds', () => {
   });
 });
 
+describe('in a scheduled run', () => {
+  it('sends nothing unsigned: without a secret the events stay due, and the run says why', async () => {
+    const r = await start({ run: { signers: [] } });
+    const job = await r.submitted();
+    expect(await deliverDueEvents(r.run, remaining())).toMatchObject({ attempts: 0, deferred: 1 });
+    expect(r.receiver.received).toHaveLength(0);
+    expect(deliveryOf(await r.job(job.jobId), 'job.submitted')).toMatchObject({
+      state: 'PENDING',
+      attempts: [],
+    });
+    expect(r.logs.records()).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: expect.stringContaining('WEBHOOK_SECRET is not set'),
+      }),
+    );
+  });
+
+  it('delivers the jobs it is handed even when the due-events index does not list them yet', async () => {
+    const r = await start();
+    const job = await r.submitted();
+    // limit 0: the index lists nothing, as an eventually consistent index may just after a write.
+    expect(await deliverDueEvents(r.run, { remainingMs: () => 60_000, limit: 0 })).toMatchObject({
+      attempts: 0,
+    });
+    expect(
+      await deliverDueEvents(r.run, { remainingMs: () => 60_000, limit: 0, jobs: [await r.job(job.jobId)] }),
+    ).toMatchObject({ delivered: 1 });
+  });
+});
+
 describe('the SSRF guard', () => {
   it('refuses a loopback target when private targets are not allowed: FAILED at once, never retried', async () => {
     const r = await start();
