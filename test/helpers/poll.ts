@@ -5,13 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'undici';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Job } from '../../lib/jobs/model.ts';
 import { DEFAULT_WEBHOOK_TARGET } from '../../lib/jobs/outbox.ts';
 import { createSigners } from '../../lib/notify/payload.ts';
 import type { ScheduledRunDeps } from '../../lib/poll/run.ts';
 import { submitJob } from '../../lib/submit/submit-job.ts';
 import type { SimulatorOptions } from '../../local/cvm-simulator/index.ts';
-import type { ApiStack } from './emulators.ts';
+import { type ApiEmulators, type ApiStack, startApiEmulators } from './emulators.ts';
 import { type LoopbackServer, type Reply, startLoopbackServer } from './loopback-server.ts';
 import { delivery, NO_PACING, type SubmitRig, startSubmitRig } from './submit.ts';
 
@@ -98,3 +99,26 @@ export async function startPollRig(
 
 /** A Lambda's worth of time, or as much as a test says. */
 export const remaining = (ms = 60_000) => ({ remainingMs: () => ms });
+
+/**
+ * For a test file: the emulators started once, and a `start` that gives each test a rig on a table and queue
+ * of its own, closed after the test.
+ */
+export function pollRigsFor(
+  stage: string,
+): (options?: Parameters<typeof startPollRig>[1]) => Promise<PollRig> {
+  let env: ApiEmulators;
+  let rig: PollRig | undefined;
+  beforeAll(async () => {
+    env = await startApiEmulators(stage);
+  });
+  afterAll(() => env.stop());
+  afterEach(async () => {
+    await rig?.close();
+    rig = undefined;
+  });
+  return async (options = {}) => {
+    rig = await startPollRig(await env.provision(`${stage}-${randomUUID().slice(0, 8)}`), options);
+    return rig;
+  };
+}

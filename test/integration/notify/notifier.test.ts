@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { Agent } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { finishJob } from '../../../lib/jobs/lifecycle.ts';
 import type { Job } from '../../../lib/jobs/model.ts';
 import { eventId } from '../../../lib/jobs/outbox.ts';
@@ -9,35 +9,18 @@ import { deliverDueEvents } from '../../../lib/notify/notifier.ts';
 import { createSigners } from '../../../lib/notify/payload.ts';
 import { createGuardedDispatcher } from '../../../lib/notify/ssrf.ts';
 import { REDACTED } from '../../../lib/run-instances/index.ts';
-import { type ApiEmulators, startApiEmulators } from '../../helpers/emulators.ts';
 import type { ReceivedRequest, Reply } from '../../helpers/loopback-server.ts';
 import {
   OTHER_WEBHOOK_SECRET,
-  type PollRig,
+  pollRigsFor,
   remaining,
-  startPollRig,
   TEST_SCHEDULE_MS,
   TEST_WEBHOOK_SECRET,
 } from '../../helpers/poll.ts';
 import { SEED_PASSWORD } from '../../helpers/requests.ts';
 import { plainRequest } from '../../helpers/submit.ts';
 
-let env: ApiEmulators;
-beforeAll(async () => {
-  env = await startApiEmulators('notifier');
-});
-afterAll(() => env.stop());
-
-let rig: PollRig | undefined;
-afterEach(async () => {
-  await rig?.close();
-  rig = undefined;
-});
-
-async function start(options: Parameters<typeof startPollRig>[1] = {}): Promise<PollRig> {
-  rig = await startPollRig(await env.provision(`notify-${Math.random().toString(36).slice(2, 8)}`), options);
-  return rig;
-}
+const start = pollRigsFor('notify');
 
 const headersOf = (request: ReceivedRequest) => ({
   'webhook-id': String(request.headers['webhook-id']),

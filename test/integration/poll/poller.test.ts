@@ -1,29 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Job } from '../../../lib/jobs/model.ts';
 import { eventId } from '../../../lib/jobs/outbox.ts';
 import { DESCRIBE_MAX_IDS, pollSubmittedJobs } from '../../../lib/poll/poll-jobs.ts';
-import { type ApiEmulators, startApiEmulators } from '../../helpers/emulators.ts';
-import { type PollRig, remaining, startPollRig } from '../../helpers/poll.ts';
+import { type PollRig, pollRigsFor, remaining } from '../../helpers/poll.ts';
 import { withoutKeys } from '../../helpers/requests.ts';
 import { addFault } from '../../helpers/simulator.ts';
 import { plainRequest } from '../../helpers/submit.ts';
 
-let env: ApiEmulators;
-beforeAll(async () => {
-  env = await startApiEmulators('poller');
-});
-afterAll(() => env.stop());
-
-let rig: PollRig | undefined;
-afterEach(async () => {
-  await rig?.close();
-  rig = undefined;
-});
-
-async function start(options: Parameters<typeof startPollRig>[1] = {}): Promise<PollRig> {
-  rig = await startPollRig(await env.provision(`poller-${Math.random().toString(36).slice(2, 8)}`), options);
-  return rig;
-}
+const start = pollRigsFor('poller');
 
 /** The simulator's record of an instance, to move it along by hand. */
 function simInstance(r: PollRig, instanceId: string) {

@@ -1,28 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acquireLease, readLease } from '../../../lib/jobs/lease.ts';
 import { eventId } from '../../../lib/jobs/outbox.ts';
 import { POLL_LEASE, runScheduled } from '../../../lib/poll/run.ts';
-import { type ApiEmulators, startApiEmulators } from '../../helpers/emulators.ts';
-import { type PollRig, remaining, startPollRig } from '../../helpers/poll.ts';
+import { pollRigsFor, remaining } from '../../helpers/poll.ts';
 
-let env: ApiEmulators;
-beforeAll(async () => {
-  env = await startApiEmulators('scheduled');
-});
-afterAll(() => env.stop());
-
-let rig: PollRig | undefined;
-afterEach(async () => {
-  await rig?.close();
-  rig = undefined;
-});
-
-async function start(): Promise<PollRig> {
-  rig = await startPollRig(await env.provision(`run-${Math.random().toString(36).slice(2, 8)}`), {
-    sim: { bootMs: 0 },
-  });
-  return rig;
-}
+const startRig = pollRigsFor('scheduled');
+const start = () => startRig({ sim: { bootMs: 0 } });
 
 describe('a scheduled run', () => {
   it('polls, then delivers what it just decided: job.submitted and job.succeeded reach the receiver', async () => {
