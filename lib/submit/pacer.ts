@@ -1,6 +1,6 @@
 /**
  * Spaces calls out so that they stay under a rate: each `take()` resolves at the next free slot, slots at
- * least `1 / ratePerSecond` apart and never saved up (no burst). One pacer per region per Lambda container;
+ * least `1 / ratePerSecond` apart and never saved up (no burst). One pacer per rate-limit bucket per Lambda container;
  * with at most `concurrency` containers at once, each gets `rate / concurrency` (lib/submit/deps.ts).
  */
 export interface Pacer {
