@@ -138,7 +138,9 @@ const pollDeps: PollDeps = {
 async function describeAlone(): Promise<number> {
   const byRegion = new Map<string, string[]>();
   for (const [id, instance] of sim.state.instances) {
-    byRegion.set(instance.region, [...(byRegion.get(instance.region) ?? []), id]);
+    const list = byRegion.get(instance.region);
+    if (list) list.push(id);
+    else byRegion.set(instance.region, [id]);
   }
   const started = performance.now();
   // One pacer for every region: the simulator is one host, one rate-limit bucket (as lib/deps.ts paces it).

@@ -55,7 +55,7 @@ const watch = stack.defaultWebhookUrl.endsWith(SINK_PATH)
   ? `watch a job's webhooks arrive (job.submitted, then job.succeeded), each marked verified or not:
 
   curl -sS '${stack.url}${SINK_PATH}?jobId=<jobId>'`
-  : `events go to DEFAULT_WEBHOOK_URL (${stack.defaultWebhookUrl}).`;
+  : `events go to DEFAULT_WEBHOOK_URL (at ${new URL(stack.defaultWebhookUrl).origin}; its path may hold a token, so it is not shown).`;
 
 console.log(`
 cvm-provisioner local stack

@@ -14,6 +14,9 @@ import { listPendingJobs } from './store.ts';
  */
 export const STALE_QUEUED_MS = 15 * 60 * 1000;
 
+/** The time one re-enqueue may take: a SendMessage and an UpdateItem, each with the SDK's retry (lib/deps.ts). */
+const SWEEP_STEP_MS = 10_000;
+
 export interface SweepDeps extends OutboxDeps, QueueDeps {
   logger: Logger;
 }
@@ -24,7 +27,7 @@ export interface SweepDeps extends OutboxDeps, QueueDeps {
  */
 export async function requeueStaleJobs(
   deps: SweepDeps,
-  options: { olderThanMs?: number; limit?: number } = {},
+  options: { olderThanMs?: number; limit?: number; remainingMs?: () => number } = {},
 ): Promise<number> {
   const before = isoTime(() => deps.now() - (options.olderThanMs ?? STALE_QUEUED_MS));
   const stale = await listPendingJobs(deps, 'QUEUED', {
@@ -33,6 +36,8 @@ export async function requeueStaleJobs(
   });
   let sent = 0;
   for (const job of stale) {
+    // One send and one write (each up to about 4 s with the SDK's retry): none is started that could outlive the run.
+    if (options.remainingMs && options.remainingMs() < SWEEP_STEP_MS) break;
     try {
       await enqueueSubmit(deps, job.jobId);
     } catch (error) {

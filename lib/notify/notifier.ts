@@ -48,8 +48,19 @@ export interface NotifySummary {
   deferred: number;
 }
 
-/** Time kept back at the end of a run to record what was sent. */
-const RECORD_MARGIN_MS = 3000;
+/**
+ * Time kept back at the end of a run to record what was sent: one DynamoDB write with the SDK's retry (about
+ * 2 × 2 s, lib/deps.ts), a re-read and a second write after a conflict, and the lease given back.
+ */
+const RECORD_MARGIN_MS = 10_000;
+/**
+ * After this many attempts in a row to one origin end without an answer (timeouts, refused connections), the
+ * origin counts as unreachable for the rest of the run: its other deliveries are put off, so a dead receiver
+ * every job shares (DEFAULT_WEBHOOK_URL) cannot use up the run of the jobs behind it.
+ */
+const UNREACHABLE_AFTER = 3;
+/** How far a delivery put off because its origin was unreachable moves back (no attempt is counted). */
+const UNREACHABLE_DEFER_MS = 60_000;
 /** An attempt with less time than this is not started: it is left for the next run. */
 const MIN_ATTEMPT_MS = 1000;
 /** How often a job whose item changed meanwhile is read again to record its attempts. */
@@ -99,6 +110,16 @@ function createLimiter(concurrency: number) {
 }
 
 type Limiter = ReturnType<typeof createLimiter>;
+
+/** What one run shares between its jobs: the attempt slots, the time left, and the origins that stopped answering. */
+interface RunState {
+  limit: Limiter;
+  remainingMs: () => number;
+  /** Attempts in a row without an answer, by origin. */
+  silence: Map<string, number>;
+}
+
+const unreachable = (run: RunState, origin: string) => (run.silence.get(origin) ?? 0) >= UNREACHABLE_AFTER;
 
 /** Where a target name points for this job, or undefined when nothing is configured for it any more. */
 function targetUrl(deps: NotifyDeps, job: Job, target: string): string | undefined {
@@ -155,8 +176,7 @@ type Updates = Record<string, Record<string, Delivery>>;
 async function deliverJob(
   deps: NotifyDeps,
   job: Job,
-  limit: Limiter,
-  remainingMs: () => number,
+  run: RunState,
   summary: NotifySummary,
 ): Promise<Updates> {
   const updates: Updates = {};
@@ -175,28 +195,27 @@ async function deliverJob(
       });
       for (const event of events) {
         const delivery = event.deliveries[target] as Delivery;
+        const context = { jobId: job.jobId, eventId: event.id, type: event.type, target };
         if (url === undefined || gone) {
           // 410 from this target for an earlier event of the job, or a target no longer configured.
+          const error = gone
+            ? 'not sent: the target answered 410 Gone for an earlier event'
+            : `not sent: no URL is configured for target ${target}`;
           set(event.id, target, {
             state: 'STOPPED',
-            attempts: [
-              ...delivery.attempts,
-              {
-                at: isoTime(deps.now),
-                error: gone
-                  ? 'not sent: the target answered 410 Gone for an earlier event'
-                  : `not sent: no URL is configured for target ${target}`,
-              },
-            ],
+            attempts: [...delivery.attempts, { at: isoTime(deps.now), error }],
             nextAttemptAt: null,
           });
           summary.stopped++;
+          deps.logger.warn(`webhook ${error}`, context);
           continue;
         }
+        const origin = originOf(url);
         const body = webhookBody(job, event);
-        const outcome = await limit(originOf(url), async () => {
-          const timeoutMs = Math.min(deps.timeoutMs, remainingMs() - RECORD_MARGIN_MS);
-          if (timeoutMs < MIN_ATTEMPT_MS) return undefined;
+        const outcome = await run.limit(origin, async () => {
+          if (unreachable(run, origin)) return 'unreachable' as const;
+          const timeoutMs = Math.min(deps.timeoutMs, run.remainingMs() - RECORD_MARGIN_MS);
+          if (timeoutMs < MIN_ATTEMPT_MS) return 'no-time' as const;
           const at = deps.now();
           summary.attempts++;
           const result = await attemptDelivery(deps, {
@@ -206,15 +225,27 @@ async function deliverJob(
             timeoutMs,
             allowPrivate: deps.allowPrivate,
           });
+          const answered = !(result.kind === 'failed' && result.status === undefined && result.retryable);
+          run.silence.set(origin, answered ? 0 : (run.silence.get(origin) ?? 0) + 1);
           return { at, result };
         });
-        if (!outcome) {
+        if (outcome === 'no-time') {
+          // Left due as it is: the next run takes it first.
           deferred = true;
+          break;
+        }
+        if (outcome === 'unreachable') {
+          // Put off, not attempted: this and the target's later events of the job wait a minute.
+          const later = new Date(deps.now() + UNREACHABLE_DEFER_MS).toISOString();
+          for (const rest of events.slice(events.indexOf(event))) {
+            set(rest.id, target, { ...(rest.deliveries[target] as Delivery), nextAttemptAt: later });
+          }
+          deferred = true;
+          deps.logger.warn('webhook put off: its target did not answer the run’s last attempts', context);
           break;
         }
         const next = afterAttempt(deps, delivery, outcome.at, outcome.result);
         set(event.id, target, next);
-        const context = { jobId: job.jobId, eventId: event.id, type: event.type, target };
         const last = next.attempts.at(-1);
         if (next.state === 'DELIVERED') {
           summary.delivered++;
@@ -250,7 +281,12 @@ async function deliverJob(
  * Records the attempts on the job. A job item that changed meanwhile (a transition, another run) is read again
  * and the attempts recorded there — except for deliveries someone else has recorded since, whose record stands.
  */
-async function record(deps: NotifyDeps, job: Job, updates: Updates): Promise<void> {
+async function record(
+  deps: NotifyDeps,
+  job: Job,
+  updates: Updates,
+  remainingMs: () => number,
+): Promise<void> {
   let current = job;
   let pending = updates;
   for (let tries = 1; ; tries++) {
@@ -259,7 +295,8 @@ async function record(deps: NotifyDeps, job: Job, updates: Updates): Promise<voi
       await recordDeliveries(deps, current, pending);
       return;
     } catch (error) {
-      if (!(error instanceof JobConflictError) || tries >= RECORD_TRIES) throw error;
+      const again = tries < RECORD_TRIES && remainingMs() > RECORD_MARGIN_MS / 2;
+      if (!(error instanceof JobConflictError) || !again) throw error;
       const fresh = await getJob(deps, job.jobId);
       if (!fresh) return;
       const kept: Updates = {};
@@ -323,12 +360,16 @@ export async function deliverDueEvents(
     summary.deferred = jobs.length;
     return summary;
   }
-  const limit = createLimiter(deps.concurrency);
+  const run: RunState = {
+    limit: createLimiter(deps.concurrency),
+    remainingMs: options.remainingMs,
+    silence: new Map(),
+  };
   await Promise.all(
     jobs.map(async (job) => {
-      const updates = await deliverJob(deps, job, limit, options.remainingMs, summary);
+      const updates = await deliverJob(deps, job, run, summary);
       try {
-        await record(deps, job, updates);
+        await record(deps, job, updates, options.remainingMs);
       } catch (error) {
         // Sent but not recorded: the next run sends it again (same webhook-id; receivers dedupe).
         deps.logger.error('could not record webhook attempts; they will be sent again', {

@@ -49,6 +49,8 @@ export interface PollSummary {
  */
 export const DESCRIBE_MAX_IDS = 100;
 const DEFAULT_DESCRIBE_TIMEOUT_MS = 10_000;
+/** A call with less time than this is not made (its jobs wait for the next run). */
+const MIN_DESCRIBE_MS = 2000;
 /** Calls in flight per region; the pacer keeps them under the rate. */
 const DESCRIBE_CONCURRENCY = 8;
 /** Job writes in flight. */
@@ -83,6 +85,8 @@ type Verdict = 'done' | 'failed' | 'pending';
 interface Observation {
   instances: JobInstance[];
   verdicts: Verdict[];
+  /** Whether DescribeInstances answered for the job this run. */
+  answered: boolean;
   /** Tencent's RequestId of the operation that failed, for the job's error. */
   failedRequestId: string | null;
 }
@@ -129,7 +133,7 @@ export function observe(
     });
     verdicts.push('failed');
   }
-  return { instances, verdicts, failedRequestId };
+  return { instances, verdicts, failedRequestId, answered: seen !== undefined };
 }
 
 const clip = (text: string) =>
@@ -144,6 +148,12 @@ type Decision =
   | { move: 'partiallyFail' | 'timeOut'; error: JobError }
   | { move: 'progress' }
   | { move: 'none' };
+
+/**
+ * A job whose DescribeInstances got no answer this run is timed out only this much after its deadline: one
+ * throttled call just past JOB_TIMEOUT_SECONDS must not time out instances that became ready meanwhile.
+ */
+export const UNANSWERED_ALLOWANCE_MS = 3 * 60_000;
 
 /** What the job's observation means: a terminal move, progress to record, or nothing. */
 export function decide(job: Job, seen: Observation, now: number, timeoutMs: number): Decision {
@@ -174,7 +184,7 @@ export function decide(job: Job, seen: Observation, now: number, timeoutMs: numb
     };
   }
   const submittedAt = Date.parse(job.submittedAt ?? job.updatedAt);
-  if (now - submittedAt >= timeoutMs) {
+  if (now - submittedAt >= timeoutMs + (seen.answered ? 0 : UNANSWERED_ALLOWANCE_MS)) {
     const waiting = instances.filter((_, i) => verdicts[i] === 'pending');
     const states = waiting.map((i) => `${i.instanceId} ${i.state}`).join(', ');
     return {
@@ -188,9 +198,30 @@ export function decide(job: Job, seen: Observation, now: number, timeoutMs: numb
       },
     };
   }
-  return JSON.stringify(instances) === JSON.stringify(job.instances)
-    ? { move: 'none' }
-    : { move: 'progress' };
+  return sameInstances(instances, job.instances) ? { move: 'none' } : { move: 'progress' };
+}
+
+/**
+ * Field by field: a job read back from DynamoDB need not keep its maps' key order, so comparing JSON text would
+ * see a change, and write progress, on every run.
+ */
+function sameInstances(a: readonly JobInstance[], b: readonly JobInstance[]): boolean {
+  const sameList = (x: readonly string[], y: readonly string[]) =>
+    x.length === y.length && x.every((item, i) => item === y[i]);
+  return (
+    a.length === b.length &&
+    a.every((one, i) => {
+      const other = b[i];
+      return (
+        other !== undefined &&
+        one.instanceId === other.instanceId &&
+        one.state === other.state &&
+        one.reason === other.reason &&
+        sameList(one.privateIpAddresses, other.privateIpAddresses) &&
+        sameList(one.publicIpAddresses, other.publicIpAddresses)
+      );
+    })
+  );
 }
 
 /** Runs `work` over `items` with at most `limit` at once. */
@@ -219,7 +250,11 @@ function packChunks(jobs: readonly Job[]): { chunks: Chunk[]; tracked: Tracked[]
   const chunks: Chunk[] = [];
   const tracked: Tracked[] = [];
   const byRegion = new Map<string, Job[]>();
-  for (const job of jobs) byRegion.set(job.region, [...(byRegion.get(job.region) ?? []), job]);
+  for (const job of jobs) {
+    const list = byRegion.get(job.region);
+    if (list) list.push(job);
+    else byRegion.set(job.region, [job]);
+  }
   for (const [region, regionJobs] of byRegion) {
     let chunk: Chunk | undefined;
     for (const job of regionJobs) {
@@ -338,14 +373,19 @@ export async function pollSubmittedJobs(
   for (const entry of tracked) if (entry.chunksLeft === 0) enqueueWrite(entry);
 
   const byRegion = new Map<string, Chunk[]>();
-  for (const chunk of chunks) byRegion.set(chunk.region, [...(byRegion.get(chunk.region) ?? []), chunk]);
+  for (const chunk of chunks) {
+    const list = byRegion.get(chunk.region);
+    if (list) list.push(chunk);
+    else byRegion.set(chunk.region, [chunk]);
+  }
   const deferredJobs = new Set<Tracked>();
   await Promise.all(
     [...byRegion].map(([region, regionChunks]) =>
       eachLimited(regionChunks, DESCRIBE_CONCURRENCY, async (chunk) => {
         const pacer = deps.describePacer(region);
         const timeoutMs = Math.min(deps.describeTimeoutMs ?? DEFAULT_DESCRIBE_TIMEOUT_MS, timeLeft());
-        const admitted = timeoutMs > 0 && (await pacer.take(deps.now() + timeLeft() - timeoutMs));
+        const admitted =
+          timeoutMs >= MIN_DESCRIBE_MS && (await pacer.take(deps.now() + timeLeft() - timeoutMs));
         if (!admitted) {
           for (const entry of chunk.jobs) deferredJobs.add(entry);
           return;
@@ -360,6 +400,9 @@ export async function pollSubmittedJobs(
           const set = Array.isArray(response.InstanceSet)
             ? (response.InstanceSet as DescribedInstance[])
             : [];
+          // More found than returned: the answer is cut short, and the rest would count as not found.
+          if (typeof response.TotalCount === 'number' && response.TotalCount > set.length)
+            throw new Error(`DescribeInstances returned ${set.length} of ${response.TotalCount} instances`);
           for (const instance of set) if (instance.InstanceId) seen.set(instance.InstanceId, instance);
         } catch (error) {
           summary.describeFailures++;

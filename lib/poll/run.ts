@@ -13,11 +13,16 @@ export type ScheduledRunResult =
   | { ran: false; reason: 'lease-held' }
   | {
       ran: true;
-      requeued: number;
-      stuck: Awaited<ReturnType<typeof resolveStuckJobs>>;
-      poll: PollSummary;
-      notify: NotifySummary;
+      /** Each step's result, or `{ failed }` naming the error it stopped with. */
+      requeued: number | StepFailed;
+      stuck: Awaited<ReturnType<typeof resolveStuckJobs>> | StepFailed;
+      poll: PollSummary | StepFailed;
+      notify: NotifySummary | StepFailed;
     };
+
+export interface StepFailed {
+  failed: string;
+}
 
 /** The time the notifier is kept at the end of a run: one attempt's longest (15 s) and a margin. */
 const NOTIFY_SHARE_MS = 20_000;
@@ -44,10 +49,23 @@ export async function runScheduled(
     // The sweep and the poller leave the notifier its share of the run: events they write go out in it.
     const beforeNotifying = { remainingMs: () => options.remainingMs() - NOTIFY_SHARE_MS };
     const written: Job[] = [];
-    const requeued = await requeueStaleJobs(deps, { limit: 100 });
-    const stuck = await resolveStuckJobs(deps, beforeNotifying);
-    const poll = await pollSubmittedJobs(deps, { ...beforeNotifying, onWritten: (job) => written.push(job) });
-    const notify = await deliverDueEvents(deps, { ...options, jobs: written });
+    // Each step on its own: one that fails (a store or queue outage) is logged, and the others still run.
+    const step = async <T>(name: string, work: () => Promise<T>): Promise<T | { failed: string }> => {
+      try {
+        return await work();
+      } catch (error) {
+        deps.logger.error(`the scheduled run's ${name} failed; the next run tries again`, { error });
+        return { failed: error instanceof Error ? error.name : 'Error' };
+      }
+    };
+    const requeued = await step('sweep of lost messages', () =>
+      requeueStaleJobs(deps, { limit: 100, ...beforeNotifying }),
+    );
+    const stuck = await step('sweep of stuck submissions', () => resolveStuckJobs(deps, beforeNotifying));
+    const poll = await step('poller', () =>
+      pollSubmittedJobs(deps, { ...beforeNotifying, onWritten: (job) => written.push(job) }),
+    );
+    const notify = await step('notifier', () => deliverDueEvents(deps, { ...options, jobs: written }));
     return { ran: true, requeued, stuck, poll, notify };
   } finally {
     await releaseLease(deps, lease).catch((error: unknown) =>

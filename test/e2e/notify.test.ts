@@ -125,11 +125,13 @@ describe('a receiver of our own', () => {
       env: {
         API_TOKENS: `alice:${sha(ALICE)}`,
         POLL_INTERVAL_MS: '500',
-        SIM_BOOT_MS: '1500',
+        // Long enough to change an instance after the job is SUBMITTED, well inside the job's timeout.
+        SIM_BOOT_MS: '2500',
+        SIM_SETTLE_MS: '500',
         DEFAULT_WEBHOOK_URL: `${receiver.url}/hooks`,
         WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
         WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s,1s,1s',
-        JOB_TIMEOUT_SECONDS: '6',
+        JOB_TIMEOUT_SECONDS: '8',
       },
       logSink: () => {},
     });
@@ -190,5 +192,5 @@ describe('a receiver of our own', () => {
     const done = await until(stack, jobId, 'TIMED_OUT', 20_000);
     expect(done.error?.code).toBe('JobTimedOut');
     await waitFor('job.timed_out', async () => arrivalsOf(`evt_${jobId}_timed_out`).length || undefined);
-  });
+  }, 40_000);
 });

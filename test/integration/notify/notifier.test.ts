@@ -9,9 +9,10 @@ import { deliverDueEvents } from '../../../lib/notify/notifier.ts';
 import { createSigners } from '../../../lib/notify/payload.ts';
 import { createGuardedDispatcher } from '../../../lib/notify/ssrf.ts';
 import { REDACTED } from '../../../lib/run-instances/index.ts';
-import type { ReceivedRequest, Reply } from '../../helpers/loopback-server.ts';
+import { type ReceivedRequest, type Reply, startLoopbackServer } from '../../helpers/loopback-server.ts';
 import {
   OTHER_WEBHOOK_SECRET,
+  ok,
   pollRigsFor,
   remaining,
   TEST_SCHEDULE_MS,
@@ -305,11 +306,54 @@ describe('the SSRF guard', () => {
     r.run.dispatcher = createGuardedDispatcher({ allowPrivate: false });
     const job = await r.submitted();
     expect(await deliverDueEvents(r.run, remaining())).toMatchObject({ attempts: 1, failed: 1 });
+    await r.run.dispatcher.close();
     expect(r.receiver.received).toHaveLength(0);
-    const delivery = deliveryOf(await r.job(job.jobId), 'job.submitted');
-    expect(delivery).toMatchObject({
+    expect(deliveryOf(await r.job(job.jobId), 'job.submitted')).toMatchObject({
       state: 'FAILED',
       attempts: [{ error: expect.stringMatching(/loopback/i) }],
     });
+  });
+
+  it('refuses a name that resolves to a private address, found at connect time: FAILED, never retried', async () => {
+    const r = await start();
+    const port = new URL(r.receiver.url).port;
+    r.run.allowPrivate = false;
+    r.run.targetUrls = { default: `http://receiver.example.com:${port}/hooks` };
+    r.run.dispatcher = createGuardedDispatcher({
+      allowPrivate: false,
+      lookup: ((_host: string, _options: unknown, callback: (...args: unknown[]) => void) =>
+        callback(null, [{ address: '127.0.0.1', family: 4 }])) as never,
+    });
+    const job = await r.submitted();
+    expect(await deliverDueEvents(r.run, remaining())).toMatchObject({ attempts: 1, failed: 1 });
+    await r.run.dispatcher.close();
+    expect(r.receiver.received).toHaveLength(0);
+    expect(deliveryOf(await r.job(job.jobId), 'job.submitted')).toMatchObject({
+      state: 'FAILED',
+      attempts: [{ error: expect.stringMatching(/127\.0\.0\.1/) }],
+    });
+  });
+});
+
+describe('a target that does not answer', () => {
+  it('is given up for the rest of the run after three silent attempts: its other deliveries wait a minute', async () => {
+    const r = await start({ run: { concurrency: 2 } });
+    // A port nothing listens on: every connection is refused.
+    const dead = await startLoopbackServer(ok);
+    await dead.close();
+    r.run.targetUrls = { default: `${dead.url}/hooks` };
+    const jobs: Job[] = [];
+    for (let i = 0; i < 6; i++) jobs.push(await r.submitted());
+    const summary = await deliverDueEvents(r.run, remaining());
+    expect(summary).toMatchObject({ attempts: 3, retrying: 3, deferred: 3 });
+    const deliveries = await Promise.all(
+      jobs.map(async (job) => deliveryOf(await r.job(job.jobId), 'job.submitted')),
+    );
+    const putOff = deliveries.filter((delivery) => delivery?.attempts.length === 0);
+    expect(putOff).toHaveLength(3);
+    for (const delivery of putOff) {
+      expect(delivery).toMatchObject({ state: 'PENDING' });
+      expect(Date.parse(delivery?.nextAttemptAt ?? '') - r.h.clock.now()).toBe(60_000);
+    }
   });
 });

@@ -33,6 +33,27 @@ describe('a scheduled run', () => {
     }
   });
 
+  it('goes on with the poller and the notifier when the sweep fails, and says which step failed', async () => {
+    const r = await start();
+    const job = await r.submitted();
+    const ddb = r.run.ddb;
+    r.run.ddb = {
+      send: ((command: { input?: { ExpressionAttributeValues?: Record<string, unknown> } }) =>
+        command.input?.ExpressionAttributeValues?.[':status'] === 'QUEUED'
+          ? Promise.reject(new Error('the table is unavailable'))
+          : ddb.send(command as never)) as typeof ddb.send,
+    };
+    const result = await runScheduled(r.run, remaining());
+    expect(result).toMatchObject({ ran: true, requeued: { failed: 'Error' }, poll: { succeeded: 1 } });
+    expect((await r.job(job.jobId)).status).toBe('SUCCEEDED');
+    expect(r.logs.records()).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: expect.stringContaining('sweep of lost messages failed'),
+      }),
+    );
+  });
+
   it('gives the lease back when it ends, so the next run does not wait for it to run out', async () => {
     const r = await start();
     await runScheduled(r.run, remaining());
