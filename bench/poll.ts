@@ -221,6 +221,7 @@ const notifyDeps: NotifyDeps = {
   timeoutMs: 10_000,
   concurrency: CONCURRENCY,
   retrySchedule: [5000],
+  chatFollowUps: { slackApiUrl: 'https://slack.com/api' },
 };
 const perTarget = Math.ceil(CONCURRENCY / 2);
 counts.clear();

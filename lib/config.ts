@@ -238,6 +238,26 @@ const environment = z.object({
     ),
     () => [...DEFAULT_RETRY_SCHEDULE_MS],
   ),
+  /** Verifies Slack's requests to the chat endpoint (the app's Signing Secret); unset, Slack is refused. */
+  SLACK_SIGNING_SECRET: optionalText(),
+  /** Verifies Mattermost's requests to the chat endpoint (the slash command's token); unset, Mattermost is refused. */
+  MATTERMOST_TOKEN: optionalText(),
+  /**
+   * Who may use the chat commands: user ids (`U123`), or `<team>/<user>`, or `*` for everyone the platform
+   * vouches for. Unset: nobody (docs/chatops.md, "Who may act").
+   */
+  SLACK_ALLOWED_USERS: commaList(),
+  /** Also only from these teams (workspaces), when set. */
+  SLACK_ALLOWED_TEAMS: commaList(),
+  /** Also only from these channels, when set. */
+  SLACK_ALLOWED_CHANNELS: commaList(),
+  /** Posts follow-ups with chat.postMessage once a command's response_url has run out (a bot token, xoxb-). */
+  SLACK_BOT_TOKEN: optionalText(),
+  /** Slack's Web API (the local stack points it at its own sink). */
+  SLACK_API_URL: z._default(
+    z.string().check(z.refine(isHttpUrl, { error: 'must be an absolute http(s) URL without credentials' })),
+    'https://slack.com/api',
+  ),
   AUTH_MODE: z._default(z.enum(['iam', 'token']), 'iam'),
   API_TOKENS: apiTokens,
   /** Keys the Idempotency-Key fingerprint, so the table holds nothing to test password guesses against. */

@@ -4,6 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiDeps } from './api/deps.ts';
+import type { ChatDeps } from './chatops/command.ts';
 import { systemClock } from './clock.ts';
 import { type Config, loadConfig, requireSettings } from './config.ts';
 import { ConfigError } from './errors.ts';
@@ -79,6 +80,27 @@ export function createApiDeps(config: Config = loadConfig(), overrides: Partial<
     ...(config.IDEMPOTENCY_SECRET ? { fingerprintSecret: config.IDEMPOTENCY_SECRET } : {}),
     policy: policyFromConfig(config),
     auth: config.AUTH_MODE === 'token' ? { mode: 'token', tokens: config.API_TOKENS ?? [] } : { mode: 'iam' },
+    ...overrides,
+  };
+}
+
+/**
+ * The chat endpoint's dependencies: what accepting a job needs (no Tencent client: the chat path never calls
+ * Tencent) and the platforms' secrets and allowlists.
+ */
+export function createChatDeps(config: Config = loadConfig(), overrides: Partial<ChatDeps> = {}): ChatDeps {
+  const { auth: _auth, ...accept } = createApiDeps(config);
+  return {
+    ...accept,
+    logger: createLogger({ level: config.LOG_LEVEL, base: { service: 'chatops' } }),
+    chat: {
+      ...(config.SLACK_SIGNING_SECRET ? { slackSigningSecret: config.SLACK_SIGNING_SECRET } : {}),
+      ...(config.MATTERMOST_TOKEN ? { mattermostToken: config.MATTERMOST_TOKEN } : {}),
+      allowedUsers: config.SLACK_ALLOWED_USERS ?? [],
+      ...(config.SLACK_ALLOWED_TEAMS ? { allowedTeams: config.SLACK_ALLOWED_TEAMS } : {}),
+      ...(config.SLACK_ALLOWED_CHANNELS ? { allowedChannels: config.SLACK_ALLOWED_CHANNELS } : {}),
+      allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+    },
     ...overrides,
   };
 }
@@ -197,6 +219,10 @@ export function createScheduledDeps(
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     concurrency: config.WEBHOOK_CONCURRENCY,
     retrySchedule: config.WEBHOOK_RETRY_SCHEDULE,
+    chatFollowUps: {
+      slackApiUrl: config.SLACK_API_URL,
+      ...(config.SLACK_BOT_TOKEN ? { slackBotToken: config.SLACK_BOT_TOKEN } : {}),
+    },
     ...overrides,
   };
 }

@@ -2,6 +2,8 @@
  * `npm start`: the local stack on http://127.0.0.1:${PORT:-3000}, data under ${DATA_DIR:-.data}/
  * (docs/local-stack.md). Ctrl-C (or SIGTERM) stops it.
  */
+
+import { CHAT_SINK_PATH } from './chat-sink.ts';
 import { type LocalStack, LocalStackStartError, startLocalStack } from './stack.ts';
 import { SINK_PATH } from './webhook-sink.ts';
 
@@ -57,6 +59,21 @@ const watch = stack.defaultWebhookUrl.endsWith(SINK_PATH)
   curl -sS '${stack.url}${SINK_PATH}?jobId=<jobId>'`
   : `events go to DEFAULT_WEBHOOK_URL (at ${new URL(stack.defaultWebhookUrl).origin}; its path may hold a token, so it is not shown).`;
 
+const secretFrom = stack.slackSigningSecretFile
+  ? `$(cat ${stack.slackSigningSecretFile})`
+  : '"$SLACK_SIGNING_SECRET"';
+const chatBody = `command=%2Fcvm&team_id=T0LOCAL&channel_id=C0LOCAL&user_id=U0LOCAL&response_url=${encodeURIComponent(stack.chatResponseUrl)}`;
+const chat = `Or ask in "chat": a Slack slash command, signed with the stack's Slack secret (openssl and curl):
+
+  SECRET=${secretFrom}
+  BODY="${chatBody}&trigger_id=local.$RANDOM$RANDOM&text=run+zone=ap-guangzhou-3+image=img-pmqg1cw7+type=S5.MEDIUM4+count=1"
+  TS=$(date +%s); SIG="v0=$(printf 'v0:%s:%s' "$TS" "$BODY" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)"
+  curl -sS -X POST ${stack.url}/v1/chatops/slack -H "X-Slack-Request-Timestamp: $TS" -H "X-Slack-Signature: $SIG" --data "$BODY"
+
+The answer comes back at once; the follow-ups (submitted, then succeeded) land in the chat sink:
+
+  curl -sS ${stack.url}${CHAT_SINK_PATH}`;
+
 console.log(`
 cvm-provisioner local stack
   API        ${stack.url}
@@ -77,6 +94,8 @@ ${setToken}
 
 Then GET the Location it answers with (same Authorization header). The poller runs every
 ${stack.pollIntervalMs} ms and signs each event with WEBHOOK_SECRET${process.env.WEBHOOK_SECRET ? '' : ` (kept in ${dataDir}/webhook-secret)`}; ${watch}
+
+${chat}
 
 Ctrl-C stops the stack.
 `);

@@ -11,6 +11,7 @@ import type { StoreDeps } from '../lib/jobs/store.ts';
 import { requeueStaleJobs } from '../lib/jobs/sweep.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import type { QueueDeps } from '../lib/queue/producer.ts';
+import { CHAT_SINK_PATH, type ChatSink, createChatSink, SLACK_API_PATH } from './chat-sink.ts';
 import { type Simulator, simulatorOptionsFromEnv, startSimulator } from './cvm-simulator/index.ts';
 import { type Emulators, LOCAL_AWS, localClients, provisionResources, startEmulators } from './emulators.ts';
 import { type FunctionSpec, readFunctions } from './functions.ts';
@@ -59,6 +60,12 @@ export interface LocalStack {
   defaultWebhookUrl: string;
   /** How often the scheduled function runs (POLL_INTERVAL_MS). */
   pollIntervalMs: number;
+  /** The stack's stand-in for Slack's response_url and chat.postMessage (`GET /_local/chat`). */
+  chat: ChatSink;
+  /** The local response_url to put in a test command (the chat sink). */
+  chatResponseUrl: string;
+  /** Where the Slack signing secret is kept (none when SLACK_SIGNING_SECRET came from the environment). */
+  slackSigningSecretFile: string | undefined;
   /** QUEUED jobs from an earlier run whose messages were sent again at start. */
   requeued: number;
   /** Queues serverless.yml defines that no function consumes yet (logical ids). */
@@ -192,8 +199,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let gateway: ReturnType<typeof createGateway> | undefined;
     const webhookSecret = env.WEBHOOK_SECRET || localWebhookSecret(dataDir);
     const webhooks = createWebhookSink(webhookSecret.split(/[\s,]+/).filter(Boolean));
+    const chat = createChatSink();
     const server = createServer((req, res) => {
-      if (webhooks.handle(req, res)) return;
+      if (webhooks.handle(req, res) || chat.handle(req, res)) return;
       if (gateway) return void gateway(req, res);
       res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' });
       res.end(
@@ -285,6 +293,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         .update(token ?? '')
         .digest('hex')}`;
     const defaultWebhookUrl = env.DEFAULT_WEBHOOK_URL || `http://127.0.0.1:${port}${SINK_PATH}`;
+    const slackSigningSecret = env.SLACK_SIGNING_SECRET || localSecret(dataDir, 'slack-signing-secret');
     const localEnv: Record<string, string> = {
       AWS_REGION: LOCAL_AWS.region,
       AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
@@ -300,6 +309,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       DEFAULT_WEBHOOK_URL: defaultWebhookUrl,
       // The sink and any receiver a developer runs are on loopback: the SSRF guard would refuse them.
       WEBHOOK_ALLOW_PRIVATE: env.WEBHOOK_ALLOW_PRIVATE || 'true',
+      // Chat: commands signed with the stack's Slack secret, from anyone (a laptop has one user), follow-ups
+      // to the chat sink's stand-in for Slack's Web API.
+      SLACK_SIGNING_SECRET: slackSigningSecret,
+      SLACK_ALLOWED_USERS: env.SLACK_ALLOWED_USERS || '*',
+      SLACK_API_URL: env.SLACK_API_URL || `http://127.0.0.1:${port}${SLACK_API_PATH}`,
       ...(env.LOG_LEVEL ? { LOG_LEVEL: env.LOG_LEVEL } : {}),
       ...options.functionEnv,
     };
@@ -352,6 +366,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       webhooks,
       defaultWebhookUrl,
       pollIntervalMs,
+      chat,
+      chatResponseUrl: `http://127.0.0.1:${port}${CHAT_SINK_PATH}/local`,
+      slackSigningSecretFile:
+        env.SLACK_SIGNING_SECRET || !dataDir ? undefined : join(dataDir, 'slack-signing-secret'),
       requeued,
       unconsumedQueues,
       stop: undo,

@@ -21,7 +21,7 @@ import {
   IN_PROGRESS_LEASE_SECONDS,
   idempotencyRecordKey,
 } from './idempotency.ts';
-import { acceptedSnapshot, type Job, type JobView, newJob, toJobView } from './model.ts';
+import { acceptedSnapshot, type ChatOrigin, type Job, type JobView, newJob, toJobView } from './model.ts';
 import type { Policy } from './policy.ts';
 import { createJob, getJob, type StoreDeps, settleJobWrite } from './store.ts';
 import { checkSubmission } from './submission.ts';
@@ -48,8 +48,10 @@ export interface AcceptInput {
   request: Record<string, unknown>;
   /** Our control fields as given (webhookUrl, metadata); checked here. */
   control?: Readonly<Record<string, unknown>>;
-  /** The caller's idempotency key (HTTP: the Idempotency-Key header). */
+  /** The caller's idempotency key (HTTP: the Idempotency-Key header; chat: the command's trigger_id). */
   idempotencyKey?: string;
+  /** Where a chat command came from, for its follow-ups. */
+  chat?: ChatOrigin;
 }
 
 export interface Accepted {
@@ -187,6 +189,7 @@ export async function acceptJob(deps: AcceptDeps, input: AcceptInput): Promise<A
     requestedBy: input.caller,
     metadata: control.metadata,
     webhookUrl: control.webhookUrl,
+    ...(input.chat ? { chat: input.chat } : {}),
     createdAt: isoTime(deps.now),
   });
 

@@ -57,6 +57,8 @@ export const JOB_TAG_KEY = 'cvm-provisioner:job-id';
 /** One attempt to deliver an event to a target. */
 export interface DeliveryAttempt {
   at: string;
+  /** How a chat follow-up went out: the command's `response_url`, or Slack's `chat.postMessage`. */
+  via?: 'response_url' | 'chat.postMessage';
   /** The HTTP status the target answered, or what went wrong before it could. */
   status?: number;
   error?: string;
@@ -89,6 +91,21 @@ export interface JobEvent {
   deliveries: Record<string, Delivery>;
 }
 
+/** Where a job asked for in chat came from: its follow-ups go back there (docs/chatops.md). */
+export interface ChatOrigin {
+  platform: 'slack' | 'mattermost';
+  teamId: string;
+  channelId: string;
+  userId: string;
+  /**
+   * The command's `response_url`, when it is one this service may post to: Slack's take 5 posts within 30
+   * minutes. A bearer capability, so never shown in a view, an event or a log.
+   */
+  responseUrl: string | null;
+  /** When the command arrived: the response_url window starts there. */
+  receivedAt: string;
+}
+
 /** A job as stored (the password is present only until the job is submitted or fails). */
 export interface Job {
   jobId: string;
@@ -102,6 +119,8 @@ export interface Job {
   requestedBy: string;
   metadata: Record<string, string>;
   webhookUrl: string | null;
+  /** The chat command the job came from, or null (over HTTP). */
+  chat: ChatOrigin | null;
   createdAt: string;
   updatedAt: string;
   submittedAt: string | null;
@@ -141,6 +160,7 @@ export const FIXED_FIELDS = [
   'requestedBy',
   'metadata',
   'webhookUrl',
+  'chat',
   'createdAt',
 ] as const satisfies ReadonlyArray<keyof Job>;
 
@@ -221,6 +241,7 @@ export function newJob(init: {
   requestedBy: string;
   metadata: Record<string, string>;
   webhookUrl: string | null;
+  chat?: ChatOrigin | null;
   createdAt: string;
 }): Job {
   const clientToken = clientTokenFor(init.jobId, init.request);
@@ -236,6 +257,7 @@ export function newJob(init: {
     requestedBy: init.requestedBy,
     metadata: init.metadata,
     webhookUrl: init.webhookUrl,
+    chat: init.chat ?? null,
     createdAt: init.createdAt,
     updatedAt: init.createdAt,
     submittedAt: null,

@@ -20,6 +20,8 @@ export interface OutboxDeps extends StoreDeps {
 export const JOB_WEBHOOK_TARGET = 'webhook';
 /** DEFAULT_WEBHOOK_URL, as a delivery target name. */
 export const DEFAULT_WEBHOOK_TARGET = 'default';
+/** The chat a job came from (its response_url, or the channel through chat.postMessage). */
+export const CHAT_TARGET = 'chat';
 
 /**
  * An event's id: stable across every attempt and redelivery (the Standard Webhooks `webhook-id`, on which
@@ -29,9 +31,13 @@ export function eventId(jobId: string, type: EventType): string {
   return `evt_${jobId}_${type.slice('job.'.length)}`;
 }
 
-/** Where a job's events go: its own webhookUrl, and the targets configuration names for every job. */
-export function eventTargets(deps: OutboxDeps, job: Pick<Job, 'webhookUrl'>): string[] {
-  return [...(job.webhookUrl ? [JOB_WEBHOOK_TARGET] : []), ...(deps.eventTargets ?? [])];
+/** Where a job's events go: its own webhookUrl, the chat it came from, and the targets configuration names. */
+export function eventTargets(deps: OutboxDeps, job: Pick<Job, 'webhookUrl' | 'chat'>): string[] {
+  return [
+    ...(job.webhookUrl ? [JOB_WEBHOOK_TARGET] : []),
+    ...(job.chat ? [CHAT_TARGET] : []),
+    ...(deps.eventTargets ?? []),
+  ];
 }
 
 /** A new event of `type` for the job, due now at each of its targets. */

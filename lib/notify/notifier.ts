@@ -3,9 +3,16 @@ import type { Dispatcher } from 'undici';
 import { isoTime } from '../clock.ts';
 import { JobConflictError } from '../errors.ts';
 import type { Delivery, DeliveryAttempt, Job, JobEvent } from '../jobs/model.ts';
-import { JOB_WEBHOOK_TARGET, recordDeliveries } from '../jobs/outbox.ts';
+import { CHAT_TARGET, JOB_WEBHOOK_TARGET, recordDeliveries } from '../jobs/outbox.ts';
 import { getJob, listJobsWithEventsDue, type StoreDeps } from '../jobs/store.ts';
 import type { Logger } from '../log.ts';
+import {
+  attemptChatFollowUp,
+  type ChatFollowUpSettings,
+  type ChatRoute,
+  chatRoute,
+  responseUrlUses,
+} from './chat.ts';
 import { type AttemptOutcome, attemptDelivery } from './deliver.ts';
 import { webhookBody, webhookHeaders } from './payload.ts';
 import { nextRetryDelay } from './schedule.ts';
@@ -32,6 +39,8 @@ export interface NotifyDeps extends StoreDeps {
   concurrency: number;
   /** Delays between attempts (WEBHOOK_RETRY_SCHEDULE). */
   retrySchedule: readonly number[];
+  /** Chat follow-ups after a command's response_url has run out. */
+  chatFollowUps: ChatFollowUpSettings;
   random?: () => number;
 }
 
@@ -135,13 +144,40 @@ function originOf(url: string): string {
   }
 }
 
+/** One signed webhook attempt: the body built from the event, signed for this attempt. */
+function sendWebhook(
+  deps: NotifyDeps,
+  job: Job,
+  event: JobEvent,
+  url: string,
+  at: number,
+  timeoutMs: number,
+): Promise<AttemptOutcome> {
+  const body = webhookBody(job, event);
+  return attemptDelivery(deps, {
+    url,
+    headers: webhookHeaders(deps.signers, event.id, at, body),
+    body,
+    timeoutMs,
+    allowPrivate: deps.allowPrivate,
+  });
+}
+
 /** The delivery after one attempt's outcome. */
-function afterAttempt(deps: NotifyDeps, delivery: Delivery, at: number, outcome: AttemptOutcome): Delivery {
+function afterAttempt(
+  deps: NotifyDeps,
+  delivery: Delivery,
+  at: number,
+  outcome: AttemptOutcome,
+  via?: DeliveryAttempt['via'],
+): Delivery {
+  const error = outcome.kind === 'failed' ? outcome.error : undefined;
   const attempt: DeliveryAttempt = {
     at: new Date(at).toISOString(),
-    ...(outcome.kind === 'failed' && outcome.status === undefined
-      ? { error: outcome.error ?? 'failed' }
-      : { status: outcome.kind === 'failed' ? (outcome.status as number) : outcome.status }),
+    ...(via ? { via } : {}),
+    ...(outcome.status === undefined ? {} : { status: outcome.status }),
+    ...(error === undefined && outcome.status === undefined ? { error: 'failed' } : {}),
+    ...(error === undefined ? {} : { error }),
   };
   const attempts = [...delivery.attempts, attempt];
   if (outcome.kind === 'delivered') return { state: 'DELIVERED', attempts, nextAttemptAt: null };
@@ -188,6 +224,7 @@ async function deliverJob(
   await Promise.all(
     [...dueByTarget(job, dueBy)].map(async ([target, events]) => {
       const url = targetUrl(deps, job, target);
+      let chatUses = target === CHAT_TARGET ? responseUrlUses(job) : 0;
       // A 410 Gone from this target for any event of the job stops the rest (Standard Webhooks: disable it).
       let gone = Object.values(job.events).some((event) => {
         const delivery = event.deliveries[target];
@@ -196,11 +233,17 @@ async function deliverJob(
       for (const event of events) {
         const delivery = event.deliveries[target] as Delivery;
         const context = { jobId: job.jobId, eventId: event.id, type: event.type, target };
-        if (url === undefined || gone) {
-          // 410 from this target for an earlier event of the job, or a target no longer configured.
+        const route =
+          target === CHAT_TARGET ? chatRoute(job, deps.now(), chatUses, deps.chatFollowUps) : undefined;
+        const sendTo = route ? (route.via === 'expired' ? undefined : route.url) : url;
+        if (sendTo === undefined || gone) {
+          // 410 from this target for an earlier event of the job, a target no longer configured, or a chat
+          // follow-up whose response_url ran out with nothing to post through instead.
           const error = gone
             ? 'not sent: the target answered 410 Gone for an earlier event'
-            : `not sent: no URL is configured for target ${target}`;
+            : route?.via === 'expired'
+              ? route.reason
+              : `not sent: no URL is configured for target ${target}`;
           set(event.id, target, {
             state: 'STOPPED',
             attempts: [...delivery.attempts, { at: isoTime(deps.now), error }],
@@ -210,21 +253,20 @@ async function deliverJob(
           deps.logger.warn(`webhook ${error}`, context);
           continue;
         }
-        const origin = originOf(url);
-        const body = webhookBody(job, event);
+        const origin = originOf(sendTo);
         const outcome = await run.limit(origin, async () => {
           if (unreachable(run, origin)) return 'unreachable' as const;
           const timeoutMs = Math.min(deps.timeoutMs, run.remainingMs() - RECORD_MARGIN_MS);
           if (timeoutMs < MIN_ATTEMPT_MS) return 'no-time' as const;
           const at = deps.now();
           summary.attempts++;
-          const result = await attemptDelivery(deps, {
-            url,
-            headers: webhookHeaders(deps.signers, event.id, at, body),
-            body,
-            timeoutMs,
-            allowPrivate: deps.allowPrivate,
-          });
+          if (route?.via === 'response_url') chatUses++;
+          const result = route
+            ? await attemptChatFollowUp(deps, job, event, route as Exclude<ChatRoute, { via: 'expired' }>, {
+                timeoutMs,
+                allowPrivate: deps.allowPrivate,
+              })
+            : await sendWebhook(deps, job, event, sendTo, at, timeoutMs);
           const answered = !(result.kind === 'failed' && result.status === undefined && result.retryable);
           run.silence.set(origin, answered ? 0 : (run.silence.get(origin) ?? 0) + 1);
           return { at, result };
@@ -244,7 +286,13 @@ async function deliverJob(
           deps.logger.warn('webhook put off: its target did not answer the run’s last attempts', context);
           break;
         }
-        const next = afterAttempt(deps, delivery, outcome.at, outcome.result);
+        const next = afterAttempt(
+          deps,
+          delivery,
+          outcome.at,
+          outcome.result,
+          route && route.via !== 'expired' ? route.via : undefined,
+        );
         set(event.id, target, next);
         const last = next.attempts.at(-1);
         if (next.state === 'DELIVERED') {

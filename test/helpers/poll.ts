@@ -74,6 +74,7 @@ export async function startPollRig(
     timeoutMs: 2000,
     concurrency: 8,
     retrySchedule: TEST_SCHEDULE_MS,
+    chatFollowUps: { slackApiUrl: `${receiver.url}/slack-api` },
     random: () => 0.5,
     ...options.run,
   };

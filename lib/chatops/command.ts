@@ -1,0 +1,302 @@
+import { isoTime } from '../clock.ts';
+import {
+  IdempotencyInProgressError,
+  IdempotencyMismatchError,
+  InvalidRequestError,
+  type ParamError,
+  PolicyDeniedError,
+  RequestError,
+} from '../errors.ts';
+import type { HttpResponse } from '../http/types.ts';
+import { type AcceptDeps, acceptJob } from '../jobs/accept.ts';
+import { splitControlFields } from '../jobs/control-fields.ts';
+import { parseIdempotencyKey } from '../jobs/idempotency.ts';
+import type { ChatOrigin } from '../jobs/model.ts';
+import { toJobView } from '../jobs/model.ts';
+import { getJob } from '../jobs/store.ts';
+import { checkSubmission } from '../jobs/submission.ts';
+import { decodeFlattened, redactRequest, schemaFor } from '../run-instances/index.ts';
+import { ALIASES, parseCommand } from './grammar.ts';
+import {
+  acceptedReply,
+  type ChatMessage,
+  type ChatPlatform,
+  checkedReply,
+  helpReply,
+  notAllowedReply,
+  notFoundReply,
+  refusedReply,
+  statusReply,
+} from './messages.ts';
+import { verifyMattermostToken, verifySlackSignature } from './verify.ts';
+
+/**
+ * The chat endpoint (docs/chatops.md): a Slack or Mattermost slash command, authenticated by the platform's
+ * signature or token, answered within Slack's three seconds with an ephemeral reply. `run` goes through
+ * acceptJob like the HTTP API, with the command's trigger_id as its idempotency key, so a platform's retry or
+ * a replayed request never makes a second job. No Tencent call is made here.
+ */
+
+export interface ChatSettings {
+  /** SLACK_SIGNING_SECRET; unset, Slack requests are refused. */
+  slackSigningSecret?: string;
+  /** MATTERMOST_TOKEN; unset, Mattermost requests are refused. */
+  mattermostToken?: string;
+  /** SLACK_ALLOWED_USERS (`*`, user ids, or `<team>/<user>`); unset or empty, nobody may act. */
+  allowedUsers: readonly string[];
+  allowedTeams?: readonly string[];
+  allowedChannels?: readonly string[];
+  /** WEBHOOK_ALLOW_PRIVATE: response_urls other than Slack's own are kept (local development). */
+  allowPrivate: boolean;
+}
+
+export interface ChatDeps extends AcceptDeps {
+  chat: ChatSettings;
+}
+
+export interface SlashRequest {
+  /** Header names lower-cased. */
+  headers: Readonly<Record<string, string | undefined>>;
+  /** The body's raw bytes (API Gateway's base64 decoded): the signature covers exactly these. */
+  rawBody: Buffer;
+}
+
+const SLACK_RESPONSE_URL = /^https:\/\/hooks\.slack\.com\//;
+
+/** The aliases as help shows them: a list alias takes comma-separated values. */
+const HELP_ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(ALIASES).map(([alias, target]) => [
+    alias,
+    typeof target === 'string' ? target : `${target.list} (a comma-separated list)`,
+  ]),
+);
+
+function json(statusCode: number, body: unknown, extra: Record<string, string> = {}): HttpResponse {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...extra },
+    body: JSON.stringify(body),
+  };
+}
+
+/** A refusal of the request itself (not of the command): 401 problem+json, nothing read beyond the headers. */
+function unauthenticated(code: string, detail: string): HttpResponse {
+  return {
+    statusCode: 401,
+    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
+    body: JSON.stringify({
+      type: 'urn:cvm-provisioner:problem:unauthenticated',
+      title: 'Unauthenticated',
+      status: 401,
+      detail,
+      instance: '/v1/chatops/slack',
+      code,
+      errors: [],
+    }),
+  };
+}
+
+const reply = (message: ChatMessage) => json(200, message);
+
+/** Which platform sent the request, and whether it is really from there. */
+function authenticate(
+  deps: ChatDeps,
+  request: SlashRequest,
+  form: URLSearchParams,
+): { ok: true; platform: ChatPlatform } | { ok: false; response: HttpResponse } {
+  const { headers } = request;
+  if (headers['x-slack-signature'] !== undefined || headers['x-slack-request-timestamp'] !== undefined) {
+    if (!deps.chat.slackSigningSecret)
+      return { ok: false, response: unauthenticated('AuthFailure', 'Slack requests are not accepted here') };
+    const verdict = verifySlackSignature({
+      signingSecret: deps.chat.slackSigningSecret,
+      timestamp: headers['x-slack-request-timestamp'],
+      signature: headers['x-slack-signature'],
+      rawBody: request.rawBody,
+      nowSeconds: Math.floor(deps.now() / 1000),
+    });
+    if (verdict.ok) return { ok: true, platform: 'slack' };
+    const stale = verdict.reason === 'stale';
+    return {
+      ok: false,
+      response: unauthenticated(
+        stale ? 'AuthFailure.SignatureExpire' : 'AuthFailure.SignatureFailure',
+        stale
+          ? 'The request timestamp is more than five minutes from now'
+          : 'The X-Slack-Signature does not match the request',
+      ),
+    };
+  }
+  if (
+    deps.chat.mattermostToken &&
+    verifyMattermostToken({
+      expected: deps.chat.mattermostToken,
+      authorization: headers.authorization,
+      formToken: form.get('token') ?? undefined,
+    })
+  )
+    return { ok: true, platform: 'mattermost' };
+  return {
+    ok: false,
+    response: unauthenticated(
+      'AuthFailure',
+      'The request carries no valid Slack signature or Mattermost token',
+    ),
+  };
+}
+
+/** Whether the allowlists let this user, in this team and channel, act. */
+export function mayAct(settings: ChatSettings, who: { teamId: string; userId: string; channelId: string }) {
+  const listed = (list: readonly string[] | undefined, ...values: string[]) =>
+    list === undefined || list.includes('*') || values.some((value) => list.includes(value));
+  return (
+    settings.allowedUsers.length > 0 &&
+    listed(settings.allowedUsers, who.userId, `${who.teamId}/${who.userId}`) &&
+    listed(settings.allowedTeams, who.teamId) &&
+    listed(settings.allowedChannels, who.channelId)
+  );
+}
+
+/** The response_url to keep for follow-ups: Slack's own, or (for local development) any http(s) one. */
+function usableResponseUrl(deps: ChatDeps, platform: ChatPlatform, url: string | null): string | null {
+  if (!url) return null;
+  if (platform === 'slack' && SLACK_RESPONSE_URL.test(url)) return url;
+  if (platform === 'mattermost' && url.startsWith('https://')) return url;
+  return deps.chat.allowPrivate && /^https?:\/\//.test(url) ? url : null;
+}
+
+/** The RunInstances request and control fields of `run`/`check` pairs, as the HTTP form path decodes them. */
+function decodePairs(deps: ChatDeps, pairs: ReadonlyArray<readonly [string, string]>) {
+  const decoded = decodeFlattened(
+    new URLSearchParams(pairs.map(([k, v]): [string, string] => [k, v])),
+    schemaFor(deps.profile),
+  );
+  if (!decoded.ok) throw new InvalidRequestError(decoded.errors);
+  return splitControlFields(decoded.value);
+}
+
+/** A refused command, in the platform's words: every violation listed. */
+function refusal(platform: ChatPlatform, title: string, errors: readonly ParamError[]): HttpResponse {
+  return reply(refusedReply(platform, title, errors));
+}
+
+/** Handles one slash command: authenticate, check who asks, run the command, answer at once. */
+export async function handleSlashCommand(deps: ChatDeps, request: SlashRequest): Promise<HttpResponse> {
+  const form = new URLSearchParams(request.rawBody.toString('utf8'));
+  const auth = authenticate(deps, request, form);
+  if (!auth.ok) {
+    deps.logger.warn('chat request refused: not authenticated', {
+      status: auth.response.statusCode,
+      retry: request.headers['x-slack-retry-num'],
+    });
+    return auth.response;
+  }
+  const { platform } = auth;
+  // Slack checks the Request URL's certificate with ssl_check=1: it wants a 200 and nothing else.
+  if (platform === 'slack' && form.get('ssl_check') === '1')
+    return { statusCode: 200, headers: {}, body: '' };
+  const who = {
+    teamId: form.get('team_id') ?? '',
+    userId: form.get('user_id') ?? '',
+    channelId: form.get('channel_id') ?? '',
+  };
+  const caller = `${platform}:${who.teamId}/${who.userId}`;
+  if (!mayAct(deps.chat, who)) {
+    deps.logger.warn('chat command refused: the user is not allowed', { caller, channelId: who.channelId });
+    return reply(notAllowedReply(platform));
+  }
+  const command = parseCommand(form.get('text') ?? '');
+  const slash = form.get('command') || '/cvm';
+  switch (command.kind) {
+    case 'invalid':
+      return refusal(platform, 'The command could not be read', command.errors);
+    case 'help':
+      return reply(helpReply(platform, slash, HELP_ALIASES));
+    case 'status': {
+      const job = await getJob(deps, command.jobId);
+      // Another caller's job is not found, as over HTTP.
+      if (!job || job.requestedBy !== caller) return reply(notFoundReply(platform, command.jobId));
+      return reply(statusReply(platform, toJobView(job)));
+    }
+    default:
+      return runOrCheck(deps, platform, command.kind, command.pairs, { form, who, caller });
+  }
+}
+
+async function runOrCheck(
+  deps: ChatDeps,
+  platform: ChatPlatform,
+  kind: 'run' | 'check',
+  pairs: ReadonlyArray<readonly [string, string]>,
+  context: {
+    form: URLSearchParams;
+    who: { teamId: string; userId: string; channelId: string };
+    caller: string;
+  },
+): Promise<HttpResponse> {
+  try {
+    const { request, control } = decodePairs(deps, pairs);
+    if (kind === 'check') {
+      const checked = checkSubmission(
+        {
+          profile: deps.profile,
+          policy: deps.policy,
+          now: deps.now(),
+          ...(deps.extraZones ? { extraZones: deps.extraZones } : {}),
+        },
+        { request, control },
+      );
+      return reply(
+        checkedReply(platform, { region: checked.region, request: redactRequest(checked.request) }),
+      );
+    }
+    const chat: ChatOrigin = {
+      platform,
+      ...context.who,
+      responseUrl: usableResponseUrl(deps, platform, context.form.get('response_url')),
+      receivedAt: isoTime(deps.now),
+    };
+    const key = triggerKey(platform, context.form.get('trigger_id'));
+    const { view, replayed } = await acceptJob(deps, {
+      caller: context.caller,
+      request,
+      control,
+      chat,
+      ...(key ? { idempotencyKey: key } : {}),
+    });
+    if (replayed)
+      deps.logger.info('chat command replayed: the job it made is answered again', { jobId: view.jobId });
+    return reply(acceptedReply(platform, view));
+  } catch (error) {
+    if (error instanceof InvalidRequestError)
+      return refusal(
+        platform,
+        kind === 'check' ? 'The request is not valid' : 'Nothing was launched',
+        error.violations,
+      );
+    if (error instanceof PolicyDeniedError)
+      return refusal(platform, 'Not allowed by policy', error.violations);
+    if (error instanceof IdempotencyInProgressError)
+      return refusal(platform, 'This command is being handled already', []);
+    if (error instanceof IdempotencyMismatchError)
+      return refusal(platform, 'This command was already used for another request', []);
+    if (error instanceof RequestError && error.expose)
+      return refusal(platform, 'Nothing was launched', [
+        { param: '(command)', code: error.code, message: error.message },
+      ]);
+    deps.logger.error('chat command failed', { caller: context.caller, error });
+    return refusal(platform, 'Something went wrong; nothing was launched', [
+      { param: '(command)', code: 'InternalError', message: 'try again in a moment' },
+    ]);
+  }
+}
+
+/** The idempotency key of a command: its trigger_id, which Slack and Mattermost make unique per invocation. */
+function triggerKey(platform: ChatPlatform, triggerId: string | null): string | undefined {
+  if (!triggerId) return undefined;
+  try {
+    return parseIdempotencyKey(`${platform}-trigger:${triggerId}`);
+  } catch {
+    return undefined; // not a key we can store: the command simply has no replay protection
+  }
+}

@@ -1,0 +1,251 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type ChatDeps, handleSlashCommand } from '../../../lib/chatops/command.ts';
+import type { HttpResponse } from '../../../lib/http/types.ts';
+import { getJob } from '../../../lib/jobs/store.ts';
+import {
+  CHANNEL,
+  commandFields,
+  formBody,
+  MATTERMOST_TOKEN,
+  mattermostRequest,
+  RESPONSE_URL,
+  SLACK_SECRET,
+  slackRequest,
+  TEAM,
+  USER,
+} from '../../helpers/chat.ts';
+import { type ApiEmulators, type ApiStack, emulatorApi, startApiEmulators } from '../../helpers/emulators.ts';
+
+let env: ApiEmulators;
+beforeAll(async () => {
+  env = await startApiEmulators('chatops');
+});
+afterAll(() => env.stop());
+
+let stack: ApiStack;
+let deps: ChatDeps;
+let now: () => number;
+beforeEach(async () => {
+  stack = await env.provision(`chat-${Math.random().toString(36).slice(2, 8)}`);
+  const api = emulatorApi(stack, { profile: 'current' });
+  now = api.clock.now;
+  deps = {
+    ...api.deps,
+    chat: {
+      slackSigningSecret: SLACK_SECRET,
+      mattermostToken: MATTERMOST_TOKEN,
+      allowedUsers: [USER],
+      allowPrivate: false,
+    },
+  };
+});
+
+const seconds = () => Math.floor(now() / 1000);
+const RUN = 'run zone=ap-guangzhou-3 image=img-pmqg1cw7 type=S5.MEDIUM4 count=2 name="web {R:1}"';
+
+/** Sends a signed Slack command, `skew` seconds off the clock. */
+function slack(
+  text: string,
+  options: { fields?: Record<string, string>; skew?: number; headers?: Record<string, string> } = {},
+) {
+  const body = formBody(commandFields(text, options.fields));
+  return handleSlashCommand(
+    deps,
+    slackRequest(body, {
+      timestamp: seconds() + (options.skew ?? 0),
+      ...(options.headers ? { extraHeaders: options.headers } : {}),
+    }),
+  );
+}
+
+interface Reply {
+  response_type: string;
+  text: string;
+  blocks?: unknown[];
+}
+const replyOf = (response: HttpResponse): Reply & { all: string } => {
+  expect(response.statusCode).toBe(200);
+  expect(response.headers['content-type']).toBe('application/json');
+  const reply = JSON.parse(response.body) as Reply;
+  // The fallback text is a summary; the details are in the blocks.
+  return { ...reply, all: `${reply.text}\n${JSON.stringify(reply.blocks ?? [])}` };
+};
+
+/** Items in the table and messages in the queue: what a refused command must leave as it was. */
+async function footprint() {
+  const { Count = 0 } = await env.clients.dynamodb.send(
+    new ScanCommand({ TableName: stack.tableName, Select: 'COUNT' }),
+  );
+  const { Attributes = {} } = await stack.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: stack.submitQueueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages'],
+    }),
+  );
+  return { items: Count, messages: Number(Attributes.ApproximateNumberOfMessages ?? 0) };
+}
+
+const JOB_ID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+const jobIdIn = (reply: Reply) => {
+  const id = JOB_ID.exec(reply.text)?.[0];
+  if (!id) throw new Error(`no job id in ${reply.text}`);
+  return id;
+};
+
+describe('who is asking', () => {
+  it.each([
+    ['a forged signature', { 'x-slack-signature': `v0=${'0'.repeat(64)}` }],
+    ['a missing signature', { 'x-slack-signature': '' }],
+  ])('refuses %s with 401, creating nothing', async (_case, headers) => {
+    const before = await footprint();
+    const response = await slack(RUN, { headers });
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['content-type']).toBe('application/problem+json');
+    expect(await footprint()).toEqual(before);
+  });
+
+  it.each([
+    [-299, 200],
+    [299, 200],
+    [-301, 401],
+    [301, 401],
+  ])('takes a timestamp %i s off the clock with %i', async (skew, status) => {
+    expect((await slack('help', { skew })).statusCode).toBe(status);
+  });
+
+  it('says a stale request is stale, and creates nothing', async () => {
+    const before = await footprint();
+    const response = await slack(RUN, { skew: -600 });
+    expect(JSON.parse(response.body)).toMatchObject({ status: 401, code: 'AuthFailure.SignatureExpire' });
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('answers ssl_check with a bare 200 and does nothing else', async () => {
+    const before = await footprint();
+    const body = formBody({ ssl_check: '1', token: 'x' });
+    const response = await handleSlashCommand(deps, slackRequest(body, { timestamp: seconds() }));
+    expect(response).toEqual({ statusCode: 200, headers: {}, body: '' });
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('refuses someone not on the list politely, and creates nothing', async () => {
+    const before = await footprint();
+    const reply = replyOf(await slack(RUN, { fields: { user_id: 'U0MALLORY' } }));
+    expect(reply.response_type).toBe('ephemeral');
+    expect(reply.text).toMatch(/not on the list/i);
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('also holds a user to the team and channel lists when they are set', async () => {
+    deps.chat = { ...deps.chat, allowedUsers: ['*'], allowedTeams: [TEAM], allowedChannels: ['C0OTHER01'] };
+    expect(replyOf(await slack('help')).text).toMatch(/not on the list/i);
+    deps.chat = { ...deps.chat, allowedChannels: [CHANNEL] };
+    expect(replyOf(await slack('help')).text).not.toMatch(/not on the list/i);
+  });
+
+  it('lets nobody act when no allowlist is configured', async () => {
+    deps.chat = { ...deps.chat, allowedUsers: [] };
+    expect(replyOf(await slack('help')).text).toMatch(/not on the list/i);
+  });
+
+  it('verifies Mattermost by its token, and refuses a wrong one', async () => {
+    // Mattermost sends its token in the form as well as in the Authorization header.
+    const body = formBody(commandFields(RUN, { token: MATTERMOST_TOKEN }));
+    const reply = replyOf(await handleSlashCommand(deps, mattermostRequest(body)));
+    const job = await getJob(deps, jobIdIn(reply));
+    expect(job?.requestedBy).toBe(`mattermost:${TEAM}/${USER}`);
+    expect(job?.chat?.platform).toBe('mattermost');
+    const wrong = await handleSlashCommand(deps, mattermostRequest(body, 'not-the-token'));
+    expect(wrong.statusCode).toBe(401);
+  });
+});
+
+describe('run', () => {
+  it('accepts the job as the chat user, remembers where it came from, and acknowledges with its id', async () => {
+    const reply = replyOf(await slack(RUN));
+    expect(reply.response_type).toBe('ephemeral');
+    const job = await getJob(deps, jobIdIn(reply));
+    expect(job).toMatchObject({
+      status: 'QUEUED',
+      requestedBy: `slack:${TEAM}/${USER}`,
+      request: { InstanceCount: 2, InstanceName: 'web {R:1}', Placement: { Zone: 'ap-guangzhou-3' } },
+      chat: { platform: 'slack', teamId: TEAM, channelId: CHANNEL, userId: USER, responseUrl: RESPONSE_URL },
+    });
+    expect((await footprint()).messages).toBe(1);
+  });
+
+  it('makes one job of a command Slack retries, and of a replay of the same trigger_id', async () => {
+    const fields = commandFields(RUN);
+    const body = formBody(fields);
+    const first = replyOf(await handleSlashCommand(deps, slackRequest(body, { timestamp: seconds() })));
+    const retried = replyOf(
+      await handleSlashCommand(
+        deps,
+        slackRequest(body, { timestamp: seconds() + 1, extraHeaders: { 'x-slack-retry-num': '1' } }),
+      ),
+    );
+    const replayed = replyOf(
+      await handleSlashCommand(deps, slackRequest(body, { timestamp: seconds() + 30 })),
+    );
+    expect(jobIdIn(retried)).toBe(jobIdIn(first));
+    expect(jobIdIn(replayed)).toBe(jobIdIn(first));
+    expect((await footprint()).messages).toBe(1);
+  });
+
+  it('lists every mistake of a run at once, and creates nothing', async () => {
+    const before = await footprint();
+    const reply = replyOf(
+      await slack('run zone=ap-guangzhou-99 image=img-pmqg1cw7 type=S5.MEDIUM4 count=0 disk=lots'),
+    );
+    expect(reply.text).toMatch(/3 problems/);
+    expect(reply.all).toMatch(/Placement\.Zone/);
+    expect(reply.all).toMatch(/InstanceCount/);
+    expect(reply.all).toMatch(/SystemDisk\.DiskSize/);
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('refuses a command it cannot read, naming each problem', async () => {
+    const reply = replyOf(await slack('run zone=ap-guangzhou-3 image name="unterminated'));
+    expect(reply.response_type).toBe('ephemeral');
+    expect(reply.all).toMatch(/image/);
+    expect(reply.all).toMatch(/never closed/);
+  });
+
+  it('keeps a response_url only when it is Slack’s own', async () => {
+    const reply = replyOf(
+      await slack(RUN, { fields: { response_url: 'http://169.254.169.254/latest/meta-data' } }),
+    );
+    expect((await getJob(deps, jobIdIn(reply)))?.chat?.responseUrl).toBeNull();
+  });
+});
+
+describe('check, status and help', () => {
+  it('checks a request without creating anything, and says it is valid with its region', async () => {
+    const before = await footprint();
+    const reply = replyOf(await slack(RUN.replace(/^run/, 'check')));
+    expect(reply.text).toMatch(/valid/i);
+    expect(reply.text).toContain('ap-guangzhou');
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('shows the status of the caller’s own job, and not another’s', async () => {
+    const jobId = jobIdIn(replyOf(await slack(RUN)));
+    const own = replyOf(await slack(`status ${jobId}`));
+    expect(own.all).toContain(jobId);
+    expect(own.all).toMatch(/QUEUED/);
+    deps.chat = { ...deps.chat, allowedUsers: ['*'] };
+    const other = replyOf(await slack(`status ${jobId}`, { fields: { user_id: 'U0BOB0001' } }));
+    expect(other.all).toMatch(/not found|no job/i);
+    expect(other.all).not.toMatch(/QUEUED/);
+  });
+
+  it('answers help (and an empty command) with usage and examples', async () => {
+    for (const text of ['help', '']) {
+      const reply = replyOf(await slack(text));
+      expect(reply.text).toMatch(/run/);
+      expect(reply.text).toMatch(/status/);
+    }
+  });
+});
