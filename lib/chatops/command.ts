@@ -205,7 +205,8 @@ export async function handleSlashCommand(deps: ChatDeps, request: SlashRequest):
     deps.logger.warn('chat command refused: the user is not allowed', { caller, channelId: who.channelId });
     return reply(notAllowedReply(platform));
   }
-  const command = parseCommand(form.get('text') ?? '');
+  const text = form.get('text') ?? '';
+  const command = parseCommand(platform === 'slack' ? unescapeSlack(text) : text);
   const slash = form.get('command') || '/cvm';
   switch (command.kind) {
     case 'invalid':
@@ -289,6 +290,18 @@ async function runOrCheck(
       { param: '(command)', code: 'InternalError', message: 'try again in a moment' },
     ]);
   }
+}
+
+/**
+ * The command's text as typed: Slack escapes `&`, `<` and `>` in it and wraps what it took for links as
+ * `<https://…>` or `<https://…|label>` (Slack, "Formatting text for app surfaces", escaping).
+ */
+export function unescapeSlack(text: string): string {
+  return text
+    .replace(/<((?:https?|mailto):[^<>|]*)(?:\|[^<>]*)?>/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 /** The idempotency key of a command: its trigger_id, which Slack and Mattermost make unique per invocation. */

@@ -63,6 +63,8 @@ const CUT = {
 /** At most this many addresses of each kind are shown per instance, and this many metadata entries. */
 const MAX_ADDRESSES = 4;
 const MAX_METADATA = 10;
+/** Help lists this many aliases (the grammar has about twenty). */
+const MAX_ALIASES = 50;
 
 // ---------------------------------------------------------------------------------------------------------
 // Escaping
@@ -311,12 +313,12 @@ function reply(platform: ChatPlatform, build: (f: Formatter) => Draft): ChatMess
 
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
-/** Items as bullet lines, at most MAX_LISTED and LIST_BUDGET characters of them, then "…and N more". */
-function listed<T>(f: Formatter, items: readonly T[], line: (item: T) => string): string[] {
+/** Items as bullet lines, at most `cap` and LIST_BUDGET characters of them, then "…and N more". */
+function listed<T>(f: Formatter, items: readonly T[], line: (item: T) => string, cap = MAX_LISTED): string[] {
   const out: string[] = [];
   let used = 0;
   for (const item of items) {
-    if (out.length === MAX_LISTED) break;
+    if (out.length === cap) break;
     const text = `${f.bullet} ${line(item)}`;
     if (used + text.length + 1 > LIST_BUDGET) break;
     out.push(text);
@@ -396,7 +398,7 @@ const REQUEST_FIELDS: ReadonlyArray<{
   { label: 'Instance type', path: ['InstanceType'], always: true },
   { label: 'Instances', path: ['InstanceCount'], fallback: '1' },
   { label: 'Image', path: ['ImageId'], always: true },
-  { label: 'Charge', path: ['InstanceChargeType'], fallback: 'POSTPAID_BY_HOUR (default)' },
+  { label: 'Charge', path: ['InstanceChargeType'], fallback: '`POSTPAID_BY_HOUR` (default)' },
   { label: 'Prepaid months', path: ['InstanceChargePrepaid', 'Period'] },
   { label: 'Name', path: ['InstanceName'] },
 ];
@@ -532,7 +534,7 @@ export function statusReply(platform: ChatPlatform, job: JobView): ChatMessage {
         {
           kind: 'fields',
           fields: [
-            ['Status', f.code(job.status, CUT.state)],
+            ['Status', `\`${job.status}\``],
             ['Region', f.code(job.region, CUT.value)],
             ...requestFields(f, job.request),
             ['Attempts', String(job.attempts)],
@@ -565,12 +567,12 @@ export function notFoundReply(platform: ChatPlatform, jobId: string): ChatMessag
 const COMMANDS: ReadonlyArray<readonly [verb: string, example: string, what: string]> = [
   [
     'run',
-    'Placement.Zone=ap-guangzhou-3 InstanceType=S5.MEDIUM4 ImageId=img-pmqg1cw7 InstanceCount=2',
+    'zone=ap-guangzhou-3 type=S5.MEDIUM4 image=img-pmqg1cw7 count=2',
     'launch instances: I answer with a job id, and post here when it is submitted and when it ends',
   ],
   [
     'check',
-    'Placement.Zone=ap-guangzhou-3 InstanceType=S5.MEDIUM4 ImageId=img-pmqg1cw7',
+    'zone=ap-guangzhou-3 type=S5.MEDIUM4 image=img-pmqg1cw7 SystemDisk.DiskSize=50',
     'validate the same parameters without launching anything',
   ],
   ['status', '1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b', "a job's status, its instances and their addresses"],
@@ -594,7 +596,10 @@ export function helpReply(
       summary: `Usage: ${f.text(command, CUT.value)} run | check | status | help`,
       parts: [
         lines(`${f.bold('cvm-provisioner')}: launch Tencent Cloud CVM instances from chat.`, ...usage),
-        lines('Parameters are RunInstances parameters as Name=value, nested ones dotted.'),
+        lines(
+          'Parameters are name=value pairs: an alias, or any RunInstances parameter by its dotted name ' +
+            '(SystemDisk.DiskSize=50). Quote a value that holds spaces.',
+        ),
         ...(entries.length
           ? [
               lines(
@@ -603,6 +608,7 @@ export function helpReply(
                   f,
                   entries,
                   ([alias, name]) => `${f.code(alias, CUT.param)} = ${f.code(name, CUT.param)}`,
+                  MAX_ALIASES,
                 ),
               ),
             ]

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import type { Job } from '../../lib/jobs/model.ts';
+import type { ChatOrigin, Job } from '../../lib/jobs/model.ts';
 import { DEFAULT_WEBHOOK_TARGET } from '../../lib/jobs/outbox.ts';
 import { createSigners } from '../../lib/notify/payload.ts';
 import type { ScheduledRunDeps } from '../../lib/poll/run.ts';
@@ -33,7 +33,11 @@ export interface PollRig extends SubmitRig {
   /** DynamoDB commands sent through the run's client, by name. */
   ddbCommands: string[];
   /** Accepts and submits a job: SUBMITTED, its instances PENDING at the simulator. */
-  submitted(request?: Record<string, unknown>, control?: Record<string, unknown>): Promise<Job>;
+  submitted(
+    request?: Record<string, unknown>,
+    control?: Record<string, unknown>,
+    chat?: ChatOrigin,
+  ): Promise<Job>;
 }
 
 export async function startPollRig(
@@ -83,8 +87,8 @@ export async function startPollRig(
     run,
     receiver,
     ddbCommands,
-    async submitted(request, control) {
-      const job = await rig.accept(request, control);
+    async submitted(request, control, chat) {
+      const job = await rig.accept(request, control, chat);
       const outcome = await submitJob(rig.deps, job.jobId, delivery());
       if (outcome.kind !== 'done' || outcome.result !== 'submitted')
         throw new Error(`job ${job.jobId} was not submitted: ${JSON.stringify(outcome)}`);

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { acceptJob } from '../../lib/jobs/accept.ts';
-import { JOB_TAG_KEY, type Job } from '../../lib/jobs/model.ts';
+import { type ChatOrigin, JOB_TAG_KEY, type Job } from '../../lib/jobs/model.ts';
 import { getJob } from '../../lib/jobs/store.ts';
 import type { ConsumerDeps } from '../../lib/submit/batch.ts';
 import type { Delivery, SubmitDeps } from '../../lib/submit/deps.ts';
@@ -42,7 +42,11 @@ export interface SubmitRig {
   logs: LogCapture;
   tencent: CallLog;
   /** Accepts a job for `request` (a valid two-instance request by default) and returns it as stored. */
-  accept(request?: Record<string, unknown>, control?: Record<string, unknown>): Promise<Job>;
+  accept(
+    request?: Record<string, unknown>,
+    control?: Record<string, unknown>,
+    chat?: ChatOrigin,
+  ): Promise<Job>;
   job(jobId: string): Promise<Job>;
   /** The simulator's instances tagged with the job's id (the truth, whatever Describe shows). */
   instancesOf(jobId: string): Promise<AdminInstance[]>;
@@ -93,11 +97,12 @@ export async function startSubmitRig(
     deps,
     logs,
     tencent: { calls, count: (action) => calls.filter((call) => call.action === action).length },
-    async accept(request = { ...plainRequest(), InstanceCount: 2 }, control) {
+    async accept(request = { ...plainRequest(), InstanceCount: 2 }, control, chat) {
       const { job } = await acceptJob(api.deps, {
         caller: 'alice',
         request,
         ...(control ? { control } : {}),
+        ...(chat ? { chat } : {}),
       });
       return job;
     },

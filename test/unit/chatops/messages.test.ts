@@ -209,7 +209,7 @@ describe.each(PLATFORMS)('replies on %s', (platform) => {
       expect(text).toContain(fact);
     expect(text).not.toMatch(/skey-|Password|LoginSettings|REDACTED/);
     expect(shown(checkedReply(platform, { region: 'ap-guangzhou', request: {} }))).toContain(
-      'POSTPAID_BY_HOUR (default)',
+      '`POSTPAID_BY_HOUR` (default)',
     );
   });
 
@@ -255,6 +255,10 @@ describe.each(PLATFORMS)('replies on %s', (platform) => {
     expect(withAliases).toContain('Aliases');
     expect(withAliases).toContain('`zone` = `Placement.Zone`');
     expect(withAliases).toContain('`count` = `InstanceCount`');
+    const many = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`a${i}`, `Name${i}`]));
+    const all = shown(helpReply(platform, '/cvm', many));
+    expect(all).toContain('`a29` = `Name29`');
+    expect(all).not.toContain('more');
   });
 
   it('refuses politely whoever is not on the list, naming nobody', () => {
