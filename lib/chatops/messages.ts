@@ -110,7 +110,7 @@ export function escapeSlack(text: string): string {
 }
 
 /**
- * Mattermost markdown escaping: `\ * _ ` ~ [ ] ( ) # > < |` are backslash-escaped, so user text can open no
+ * Mattermost markdown escaping: each of \ * _ ` ~ [ ] ( ) # > < | is backslash-escaped, so user text can open no
  * emphasis, code, link, heading, quote, table or autolink. Mentions are found by the server in the raw text,
  * where a backslash does nothing, so each `@` is followed by a zero-width joiner instead: invisible, and not a
  * character a mention may continue with, so `@all`, `@channel`, `@here` and `@user` no longer ping. Line breaks
