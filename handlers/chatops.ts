@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { handleSlashCommand } from '../lib/chatops/command.ts';
-import { createChatDeps } from '../lib/deps.ts';
+import { createChatDeps } from '../lib/deps/http.ts';
 
 const deps = createChatDeps();
 

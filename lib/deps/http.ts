@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import type { ApiDeps } from '../api/deps.ts';
+import type { ChatDeps } from '../chatops/command.ts';
+import { systemClock } from '../clock.ts';
+import { type Config, loadConfig, requireSettings } from '../config.ts';
+import { policyFromConfig } from '../jobs/policy.ts';
+import { createLogger } from '../log.ts';
+import { documentClient, sqsClient } from './aws.ts';
+
+/**
+ * The composition root of the HTTP functions (docs/architecture.md): the API and the chat endpoint accept jobs
+ * and never call Tencent, so they build the AWS clients and nothing of the workers' (no Tencent client, no
+ * webhook dispatcher): their bundles and cold starts stay small.
+ */
+
+/** The API's dependencies from configuration; `overrides` replace parts (tests). */
+export function createApiDeps(config: Config = loadConfig(), overrides: Partial<ApiDeps> = {}): ApiDeps {
+  const settings = requireSettings(config, ['JOBS_TABLE', 'SUBMIT_QUEUE_URL']);
+  return {
+    ddb: overrides.ddb ?? documentClient(),
+    sqs: overrides.sqs ?? sqsClient(),
+    tableName: settings.JOBS_TABLE,
+    queueUrl: settings.SUBMIT_QUEUE_URL,
+    logger: createLogger({ level: config.LOG_LEVEL, base: { service: 'api' } }),
+    now: systemClock,
+    newId: randomUUID,
+    profile: config.VALIDATION_PROFILE,
+    ...(config.EXTRA_ZONES ? { extraZones: config.EXTRA_ZONES } : {}),
+    ...(config.IDEMPOTENCY_SECRET ? { fingerprintSecret: config.IDEMPOTENCY_SECRET } : {}),
+    policy: policyFromConfig(config),
+    auth: config.AUTH_MODE === 'token' ? { mode: 'token', tokens: config.API_TOKENS ?? [] } : { mode: 'iam' },
+    ...overrides,
+  };
+}
+
+/**
+ * The chat endpoint's dependencies: what accepting a job needs (no Tencent client: the chat path never calls
+ * Tencent) and the platforms' secrets and allowlists.
+ */
+export function createChatDeps(config: Config = loadConfig(), overrides: Partial<ChatDeps> = {}): ChatDeps {
+  const { auth: _auth, ...accept } = createApiDeps(config);
+  return {
+    ...accept,
+    logger: createLogger({ level: config.LOG_LEVEL, base: { service: 'chatops' } }),
+    chat: {
+      ...(config.SLACK_SIGNING_SECRET ? { slackSigningSecret: config.SLACK_SIGNING_SECRET } : {}),
+      ...(config.MATTERMOST_TOKEN ? { mattermostToken: config.MATTERMOST_TOKEN } : {}),
+      allowedUsers: config.SLACK_ALLOWED_USERS ?? [],
+      ...(config.SLACK_ALLOWED_TEAMS ? { allowedTeams: config.SLACK_ALLOWED_TEAMS } : {}),
+      ...(config.SLACK_ALLOWED_CHANNELS ? { allowedChannels: config.SLACK_ALLOWED_CHANNELS } : {}),
+      allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+    },
+    ...overrides,
+  };
+}
