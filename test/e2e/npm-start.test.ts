@@ -70,6 +70,28 @@ describe('the npm start banner', () => {
     expect(run.output()).toMatch(/token {6}dev_\S+ {3}\(caller "dev"/);
   });
 
+  it('shows a signed chat command that works as printed (openssl and curl)', async () => {
+    const run = start({ ...ephemeral, DATA_DIR: freshDataDir() });
+    await waitFor('the chat recipe', () => /curl -sS -X POST .*chatops.*\n/.test(run.output()) || undefined);
+    const lines = run.output().split('\n');
+    const first = lines.findIndex((line) => line.trim().startsWith('SECRET='));
+    const last = lines.findIndex((line, i) => i > first && line.includes('/v1/chatops/slack'));
+    const recipe = lines.slice(first, last + 1).join('\n');
+    expect(recipe).toMatch(/openssl dgst -sha256 -hmac/);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const shell = spawn('bash', ['-c', recipe]);
+      let out = '';
+      shell.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      shell.on('error', reject);
+      shell.on('exit', () => resolve(out));
+    });
+    const reply = JSON.parse(answer) as { response_type: string; text: string };
+    expect(reply.response_type).toBe('ephemeral');
+    expect(reply.text).toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
+  });
+
   it('shows how to watch a job’s webhooks at the stack’s own sink, and never prints the signing secret', async () => {
     const dataDir = freshDataDir();
     const run = start({ ...ephemeral, DATA_DIR: dataDir });

@@ -54,6 +54,16 @@ describe('serverless.yml', () => {
     ]);
   });
 
+  it('serves the chat endpoint without an IAM authorizer: the platform’s signature is the authentication', () => {
+    expect(fn('chatops').events).toEqual([{ kind: 'httpApi', routeKey: 'POST /v1/chatops/slack' }]);
+    const raw = parse(readFileSync(SERVERLESS_YML, 'utf8')) as {
+      functions: Record<string, { events: Array<{ httpApi?: { authorizer?: unknown } }> }>;
+    };
+    expect(raw.functions.chatops?.events.every((event) => event.httpApi?.authorizer === undefined)).toBe(true);
+    // Slack gives three seconds: the function's own limit is short, and it never calls Tencent.
+    expect(fn('chatops').timeoutSeconds).toBeLessThanOrEqual(10);
+  });
+
   it('runs one sweep at a time, every minute', () => {
     expect(fn('poll')).toMatchObject({
       reservedConcurrency: 1,
