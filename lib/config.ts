@@ -304,6 +304,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (Boolean(config.TENCENTCLOUD_SECRET_ID) !== Boolean(config.TENCENTCLOUD_SECRET_KEY)) {
     problems.push('TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY must be set together');
   }
+  // The bot token travels to it: only over TLS, but for a loopback stand-in in development.
+  if (config.SLACK_API_URL.startsWith('http:') && !config.WEBHOOK_ALLOW_PRIVATE)
+    problems.push(
+      'SLACK_API_URL must be https (http only with WEBHOOK_ALLOW_PRIVATE=true, for local development)',
+    );
   if (config.AUTH_MODE === 'token' && !config.API_TOKENS?.length)
     problems.push('AUTH_MODE=token needs API_TOKENS');
   // A guardrail that allows a zone the validator refuses would allow nothing: say so at start.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isoTime } from '../clock.ts';
 import {
   IdempotencyInProgressError,
@@ -6,11 +7,12 @@ import {
   type ParamError,
   PolicyDeniedError,
   RequestError,
+  ServiceUnavailableError,
 } from '../errors.ts';
+import { MAX_BODY_BYTES } from '../http/body.ts';
 import type { HttpResponse } from '../http/types.ts';
 import { type AcceptDeps, acceptJob } from '../jobs/accept.ts';
 import { splitControlFields } from '../jobs/control-fields.ts';
-import { parseIdempotencyKey } from '../jobs/idempotency.ts';
 import type { ChatOrigin } from '../jobs/model.ts';
 import { toJobView } from '../jobs/model.ts';
 import { getJob } from '../jobs/store.ts';
@@ -52,6 +54,13 @@ export interface ChatSettings {
 
 export interface ChatDeps extends AcceptDeps {
   chat: ChatSettings;
+}
+
+interface CommandContext {
+  form: URLSearchParams;
+  who: { teamId: string; userId: string; channelId: string };
+  caller: string;
+  rawBody: Buffer;
 }
 
 export interface SlashRequest {
@@ -146,9 +155,15 @@ function authenticate(
 }
 
 /** Whether the allowlists let this user, in this team and channel, act. */
-export function mayAct(settings: ChatSettings, who: { teamId: string; userId: string; channelId: string }) {
+export function mayAct(
+  settings: ChatSettings,
+  platform: ChatPlatform,
+  who: { teamId: string; userId: string; channelId: string },
+) {
+  // An entry may name its platform (`slack:U123`, `mattermost:T1/U2`); a bare one matches on either.
+  const forms = (value: string) => [value, `${platform}:${value}`];
   const listed = (list: readonly string[] | undefined, ...values: string[]) =>
-    list === undefined || list.includes('*') || values.some((value) => list.includes(value));
+    list === undefined || list.includes('*') || values.flatMap(forms).some((value) => list.includes(value));
   return (
     settings.allowedUsers.length > 0 &&
     listed(settings.allowedUsers, who.userId, `${who.teamId}/${who.userId}`) &&
@@ -175,6 +190,25 @@ function decodePairs(deps: ChatDeps, pairs: ReadonlyArray<readonly [string, stri
   return splitControlFields(decoded.value);
 }
 
+/** What the request of the pairs that did parse breaks (validation and policy), so every mistake is listed. */
+function requestViolations(deps: ChatDeps, pairs: ReadonlyArray<readonly [string, string]>): ParamError[] {
+  try {
+    const { request, control } = decodePairs(deps, pairs);
+    checkSubmission(
+      {
+        profile: deps.profile,
+        policy: deps.policy,
+        now: deps.now(),
+        ...(deps.extraZones ? { extraZones: deps.extraZones } : {}),
+      },
+      { request, control },
+    );
+    return [];
+  } catch (error) {
+    return error instanceof RequestError ? [...error.violations] : [];
+  }
+}
+
 /** A refused command, in the platform's words: every violation listed. */
 function refusal(platform: ChatPlatform, title: string, errors: readonly ParamError[]): HttpResponse {
   return reply(refusedReply(platform, title, errors));
@@ -182,6 +216,9 @@ function refusal(platform: ChatPlatform, title: string, errors: readonly ParamEr
 
 /** Handles one slash command: authenticate, check who asks, run the command, answer at once. */
 export async function handleSlashCommand(deps: ChatDeps, request: SlashRequest): Promise<HttpResponse> {
+  // A slash command is a few hundred bytes; nothing larger is read, let alone parsed.
+  if (request.rawBody.length > MAX_BODY_BYTES)
+    return { statusCode: 413, headers: { 'content-type': 'text/plain' }, body: 'Request body too large' };
   const form = new URLSearchParams(request.rawBody.toString('utf8'));
   const auth = authenticate(deps, request, form);
   if (!auth.ok) {
@@ -201,16 +238,38 @@ export async function handleSlashCommand(deps: ChatDeps, request: SlashRequest):
     channelId: form.get('channel_id') ?? '',
   };
   const caller = `${platform}:${who.teamId}/${who.userId}`;
-  if (!mayAct(deps.chat, who)) {
+  if (!mayAct(deps.chat, platform, who)) {
     deps.logger.warn('chat command refused: the user is not allowed', { caller, channelId: who.channelId });
     return reply(notAllowedReply(platform));
   }
   const text = form.get('text') ?? '';
   const command = parseCommand(platform === 'slack' ? unescapeSlack(text) : text);
   const slash = form.get('command') || '/cvm';
+  try {
+    return await answer(deps, platform, command, slash, { form, who, caller, rawBody: request.rawBody });
+  } catch (error) {
+    deps.logger.error('chat command failed', { caller, error });
+    return refusal(platform, 'Something went wrong', [
+      { param: '(command)', code: 'InternalError', message: 'try again in a moment' },
+    ]);
+  }
+}
+
+/** The answer to an authenticated, allowed command. */
+async function answer(
+  deps: ChatDeps,
+  platform: ChatPlatform,
+  command: ReturnType<typeof parseCommand>,
+  slash: string,
+  context: CommandContext,
+): Promise<HttpResponse> {
+  const { form, who, caller } = context;
   switch (command.kind) {
     case 'invalid':
-      return refusal(platform, 'The command could not be read', command.errors);
+      return refusal(platform, 'The command could not be read', [
+        ...command.errors,
+        ...(command.pairs ? requestViolations(deps, command.pairs) : []),
+      ]);
     case 'help':
       return reply(helpReply(platform, slash, HELP_ALIASES));
     case 'status': {
@@ -220,7 +279,7 @@ export async function handleSlashCommand(deps: ChatDeps, request: SlashRequest):
       return reply(statusReply(platform, toJobView(job)));
     }
     default:
-      return runOrCheck(deps, platform, command.kind, command.pairs, { form, who, caller });
+      return runOrCheck(deps, platform, command.kind, command.pairs, context);
   }
 }
 
@@ -229,11 +288,7 @@ async function runOrCheck(
   platform: ChatPlatform,
   kind: 'run' | 'check',
   pairs: ReadonlyArray<readonly [string, string]>,
-  context: {
-    form: URLSearchParams;
-    who: { teamId: string; userId: string; channelId: string };
-    caller: string;
-  },
+  context: CommandContext,
 ): Promise<HttpResponse> {
   try {
     const { request, control } = decodePairs(deps, pairs);
@@ -257,13 +312,13 @@ async function runOrCheck(
       responseUrl: usableResponseUrl(deps, platform, context.form.get('response_url')),
       receivedAt: isoTime(deps.now),
     };
-    const key = triggerKey(platform, context.form.get('trigger_id'));
+    const key = triggerKey(platform, context.form.get('trigger_id'), context.rawBody);
     const { view, replayed } = await acceptJob(deps, {
       caller: context.caller,
       request,
       control,
       chat,
-      ...(key ? { idempotencyKey: key } : {}),
+      idempotencyKey: key,
     });
     if (replayed)
       deps.logger.info('chat command replayed: the job it made is answered again', { jobId: view.jobId });
@@ -281,6 +336,17 @@ async function runOrCheck(
       return refusal(platform, 'This command is being handled already', []);
     if (error instanceof IdempotencyMismatchError)
       return refusal(platform, 'This command was already used for another request', []);
+    if (error instanceof ServiceUnavailableError && /did not confirm/.test(error.message)) {
+      // The job may exist: a new command would make a second one. Say how to find out instead.
+      const jobId = /job ([0-9a-f-]{36})/.exec(error.message)?.[1] ?? 'the job';
+      return refusal(platform, 'The job may or may not have been stored', [
+        {
+          param: '(command)',
+          code: error.code,
+          message: `look for it with status ${jobId} in a minute before you run the command again`,
+        },
+      ]);
+    }
     if (error instanceof RequestError && error.expose)
       return refusal(platform, 'Nothing was launched', [
         { param: '(command)', code: error.code, message: error.message },
@@ -297,19 +363,26 @@ async function runOrCheck(
  * `<https://…>` or `<https://…|label>` (Slack, "Formatting text for app surfaces", escaping).
  */
 export function unescapeSlack(text: string): string {
-  return text
-    .replace(/<((?:https?|mailto):[^<>|]*)(?:\|[^<>]*)?>/g, '$1')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
+  return (
+    text
+      // With a label, the label is what was typed (`example.com/x` became `<http://example.com/x|example.com/x>`).
+      .replace(/<(?:https?|mailto):[^<>|]*\|([^<>]*)>/g, '$1')
+      .replace(/<((?:https?|mailto):[^<>|]*)>/g, '$1')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&')
+  );
 }
 
-/** The idempotency key of a command: its trigger_id, which Slack and Mattermost make unique per invocation. */
-function triggerKey(platform: ChatPlatform, triggerId: string | null): string | undefined {
-  if (!triggerId) return undefined;
-  try {
-    return parseIdempotencyKey(`${platform}-trigger:${triggerId}`);
-  } catch {
-    return undefined; // not a key we can store: the command simply has no replay protection
-  }
+/**
+ * The idempotency key of a command: a digest of its trigger_id, which Slack and Mattermost make unique per
+ * invocation (a digest: trigger_ids can be long, and a key holds 255 visible characters at most). Without one,
+ * a digest of the body, which a platform's retry repeats byte for byte.
+ */
+function triggerKey(platform: ChatPlatform, triggerId: string | null, rawBody: Buffer): string {
+  const digest = createHash('sha256')
+    .update(triggerId ? `trigger:${triggerId}` : 'body:')
+    .update(triggerId ? '' : rawBody)
+    .digest('hex');
+  return `${platform}-command:${digest}`;
 }

@@ -15,7 +15,11 @@ export type ChatCommand =
   | { kind: 'run' | 'check'; pairs: Array<[string, string]> }
   | { kind: 'status'; jobId: string }
   | { kind: 'help'; topic?: string }
-  | { kind: 'invalid'; errors: ParamError[] };
+  /**
+   * The text's mistakes, every one; for `run` and `check`, also the pairs that did parse, so the caller can
+   * validate those too and list the request's own mistakes beside the text's.
+   */
+  | { kind: 'invalid'; errors: ParamError[]; verb?: 'run' | 'check'; pairs?: Array<[string, string]> };
 
 /** What an alias stands for: one flattened name, or a list whose comma-separated items become `<list>.<i>`. */
 export type AliasTarget = string | { readonly list: string };
@@ -321,5 +325,8 @@ export function parseCommand(text: string): ChatCommand {
     return { kind: 'invalid', errors };
   }
   const command = parser(args, errors);
-  return errors.length > 0 || command === undefined ? { kind: 'invalid', errors } : command;
+  if (errors.length === 0 && command !== undefined) return command;
+  if (command && (command.kind === 'run' || command.kind === 'check'))
+    return { kind: 'invalid', errors, verb: command.kind, pairs: command.pairs };
+  return { kind: 'invalid', errors };
 }

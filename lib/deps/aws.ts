@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -22,6 +23,16 @@ export const AWS_REQUEST_HANDLER = {
 } as const;
 export const AWS_MAX_ATTEMPTS = 2;
 
+/**
+ * The chat endpoint's budgets: Slack gives three seconds for the whole answer, which makes a handful of calls
+ * in a row, so each gives up sooner than the API's.
+ */
+export const CHAT_REQUEST_HANDLER = {
+  connectionTimeout: 300,
+  requestTimeout: 600,
+  throwOnRequestTimeout: true,
+} as const;
+
 export function documentClient(
   client = new DynamoDBClient({ requestHandler: AWS_REQUEST_HANDLER, maxAttempts: AWS_MAX_ATTEMPTS }),
 ): DynamoDBDocumentClient {
@@ -32,10 +43,17 @@ export function documentClient(
  * An SQS client that sends to its configured endpoint (the region's, or AWS_ENDPOINT_URL_SQS), not to the
  * host a queue URL names: deployed the two are the same, and locally fauxqs names hosts that do not resolve.
  */
-export function sqsClient(): SQSClient {
+export function sqsClient(
+  requestHandler: typeof AWS_REQUEST_HANDLER | typeof CHAT_REQUEST_HANDLER = AWS_REQUEST_HANDLER,
+): SQSClient {
   return new SQSClient({
-    requestHandler: AWS_REQUEST_HANDLER,
+    requestHandler,
     maxAttempts: AWS_MAX_ATTEMPTS,
     useQueueUrlAsEndpoint: false,
   });
+}
+
+/** A DynamoDB client with the chat endpoint's budgets. */
+export function chatDynamoDBClient(): DynamoDBClient {
+  return new DynamoDBClient({ requestHandler: CHAT_REQUEST_HANDLER, maxAttempts: AWS_MAX_ATTEMPTS });
 }

@@ -5,7 +5,7 @@ import { systemClock } from '../clock.ts';
 import { type Config, loadConfig, requireSettings } from '../config.ts';
 import { policyFromConfig } from '../jobs/policy.ts';
 import { createLogger } from '../log.ts';
-import { documentClient, sqsClient } from './aws.ts';
+import { CHAT_REQUEST_HANDLER, chatDynamoDBClient, documentClient, sqsClient } from './aws.ts';
 
 /**
  * The composition root of the HTTP functions (docs/architecture.md): the API and the chat endpoint accept jobs
@@ -38,7 +38,10 @@ export function createApiDeps(config: Config = loadConfig(), overrides: Partial<
  * Tencent) and the platforms' secrets and allowlists.
  */
 export function createChatDeps(config: Config = loadConfig(), overrides: Partial<ChatDeps> = {}): ChatDeps {
-  const { auth: _auth, ...accept } = createApiDeps(config);
+  const { auth: _auth, ...accept } = createApiDeps(config, {
+    ddb: documentClient(chatDynamoDBClient()),
+    sqs: sqsClient(CHAT_REQUEST_HANDLER),
+  });
   return {
     ...accept,
     logger: createLogger({ level: config.LOG_LEVEL, base: { service: 'chatops' } }),

@@ -223,6 +223,11 @@ async function deliverJob(
   let deferred = false;
   await Promise.all(
     [...dueByTarget(job, dueBy)].map(async ([target, events]) => {
+      if (target !== CHAT_TARGET && deps.signers.length === 0) {
+        // Left due as it is, no attempt counted: it goes once WEBHOOK_SECRET is set.
+        deferred = true;
+        return;
+      }
       const url = targetUrl(deps, job, target);
       let chatUses = target === CHAT_TARGET ? responseUrlUses(job) : 0;
       // A 410 Gone from this target for any event of the job stops the rest (Standard Webhooks: disable it).
@@ -399,15 +404,11 @@ export async function deliverDueEvents(
   };
   const due = await listJobsWithEventsDue(deps, isoTime(deps.now), { limit: options.limit ?? 500 });
   const jobs = mergeNewest(due, options.jobs ?? []);
-  if (deps.signers.length === 0) {
-    // Nothing goes out unsigned; the events stay due and are sent once WEBHOOK_SECRET is set.
-    if (jobs.length)
-      deps.logger.error('WEBHOOK_SECRET is not set: no webhook is sent, events stay due', {
-        jobs: jobs.length,
-      });
-    summary.deferred = jobs.length;
-    return summary;
-  }
+  if (deps.signers.length === 0 && jobs.length)
+    // Nothing goes out unsigned: webhooks stay due until WEBHOOK_SECRET is set (chat follow-ups are not signed).
+    deps.logger.error('WEBHOOK_SECRET is not set: no webhook is sent, events stay due', {
+      jobs: jobs.length,
+    });
   const run: RunState = {
     limit: createLimiter(deps.concurrency),
     remainingMs: options.remainingMs,

@@ -145,6 +145,15 @@ describe('who is asking', () => {
     expect(replyOf(await slack('help')).text).not.toMatch(/not on the list/i);
   });
 
+  it('holds an entry that names its platform to that platform only', async () => {
+    deps.chat = { ...deps.chat, allowedUsers: [`mattermost:${USER}`] };
+    expect(replyOf(await slack('help')).text).toMatch(/not on the list/i);
+    const body = formBody(commandFields('help', { token: MATTERMOST_TOKEN }));
+    expect(replyOf(await handleSlashCommand(deps, mattermostRequest(body))).text).not.toMatch(
+      /not on the list/i,
+    );
+  });
+
   it('lets nobody act when no allowlist is configured', async () => {
     deps.chat = { ...deps.chat, allowedUsers: [] };
     expect(replyOf(await slack('help')).text).toMatch(/not on the list/i);
@@ -206,6 +215,21 @@ describe('run', () => {
     expect(await footprint()).toEqual(before);
   });
 
+  it('lists the text’s mistakes and the request’s together', async () => {
+    const reply = replyOf(await slack('run zone=ap-guangzhou-99 imagee=x type=S5.MEDIUM4 count=0'));
+    expect(reply.all).toMatch(/imagee/);
+    expect(reply.all).toMatch(/Placement\.Zone/);
+    expect(reply.all).toMatch(/InstanceCount/);
+  });
+
+  it('makes one job of a retried command whose trigger_id is too long to be a key itself', async () => {
+    const body = formBody(commandFields(RUN, { trigger_id: `${'9'.repeat(250)}.x` }));
+    const first = replyOf(await handleSlashCommand(deps, slackRequest(body, { timestamp: seconds() })));
+    const again = replyOf(await handleSlashCommand(deps, slackRequest(body, { timestamp: seconds() + 2 })));
+    expect(jobIdIn(again)).toBe(jobIdIn(first));
+    expect((await footprint()).messages).toBe(1);
+  });
+
   it('refuses a command it cannot read, naming each problem', async () => {
     const reply = replyOf(await slack('run zone=ap-guangzhou-3 image name="unterminated'));
     expect(reply.response_type).toBe('ephemeral');
@@ -218,6 +242,23 @@ describe('run', () => {
       await slack(RUN, { fields: { response_url: 'http://169.254.169.254/latest/meta-data' } }),
     );
     expect((await getJob(deps, jobIdIn(reply)))?.chat?.responseUrl).toBeNull();
+  });
+});
+
+describe('when things go wrong', () => {
+  it('refuses a body larger than any slash command with 413, before reading it', async () => {
+    const body = formBody(commandFields(`help ${'x'.repeat(70 * 1024)}`));
+    const response = await handleSlashCommand(deps, slackRequest(body, { timestamp: seconds() }));
+    expect(response.statusCode).toBe(413);
+  });
+
+  it('answers in chat, not with a 500, when the job store fails', async () => {
+    const ddb = deps.ddb;
+    deps.ddb = { send: () => Promise.reject(new Error('the table is unavailable')) } as unknown as typeof ddb;
+    const reply = replyOf(await slack('status 00000000-0000-4000-8000-000000000001'));
+    expect(reply.response_type).toBe('ephemeral');
+    expect(reply.all).toMatch(/went wrong/i);
+    expect(reply.all).not.toMatch(/unavailable/);
   });
 });
 

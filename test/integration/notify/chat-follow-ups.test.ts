@@ -65,6 +65,20 @@ describe('chat follow-ups', () => {
     });
   });
 
+  it('posts chat follow-ups even without WEBHOOK_SECRET (they are not signed), while webhooks wait', async () => {
+    const r = await start({ reply: slackLike(), run: { signers: [] } });
+    const job = await r.submitted(undefined, undefined, origin(r));
+    await deliverDueEvents(r.run, remaining());
+    expect(at(r, '/response')).toHaveLength(1);
+    expect(at(r, '/hooks')).toHaveLength(0);
+    const stored = await r.job(job.jobId);
+    expect(chatDelivery(stored, 'job.submitted')?.state).toBe('DELIVERED');
+    expect(stored.events[eventId(job.jobId, 'job.submitted')]?.deliveries.default).toMatchObject({
+      state: 'PENDING',
+      attempts: [],
+    });
+  });
+
   it('sends Mattermost markdown text only, no blocks', async () => {
     const r = await start({ reply: slackLike() });
     await r.submitted(undefined, undefined, origin(r, 'mattermost'));
@@ -149,7 +163,7 @@ describe('a Slack command’s text', () => {
   it.each([
     ['name=a&amp;b', 'name=a&b'],
     ['webhook=<https://example.com/x?a=1&amp;b=2>', 'webhook=https://example.com/x?a=1&b=2'],
-    ['webhook=<https://example.com/x|example.com/x>', 'webhook=https://example.com/x'],
+    ['hostname=<http://web.example.com|web.example.com>', 'hostname=web.example.com'],
     ['name=&lt;web&gt;', 'name=<web>'],
   ])('reads %j as typed: %j', (text, typed) => {
     expect(unescapeSlack(text)).toBe(typed);

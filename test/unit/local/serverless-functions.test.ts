@@ -59,7 +59,9 @@ describe('serverless.yml', () => {
     const raw = parse(readFileSync(SERVERLESS_YML, 'utf8')) as {
       functions: Record<string, { events: Array<{ httpApi?: { authorizer?: unknown } }> }>;
     };
-    expect(raw.functions.chatops?.events.every((event) => event.httpApi?.authorizer === undefined)).toBe(true);
+    expect(raw.functions.chatops?.events.every((event) => event.httpApi?.authorizer === undefined)).toBe(
+      true,
+    );
     // Slack gives three seconds: the function's own limit is short, and it never calls Tencent.
     expect(fn('chatops').timeoutSeconds).toBeLessThanOrEqual(10);
   });
