@@ -3,11 +3,12 @@ import { authenticate } from '../http/auth.ts';
 import { type HttpEvent, type HttpResponse, jsonResponse } from '../http/types.ts';
 import type { ApiDeps } from './deps.ts';
 import { getJobForCaller } from './jobs.ts';
-import { postRunInstances } from './run-instances.ts';
+import { postRunInstances, validateRunInstances } from './run-instances.ts';
 
 /** The API's routes (serverless.yml's httpApi events name the same route keys). */
 export const ROUTES = {
   runInstances: 'POST /v1/run-instances',
+  validate: 'POST /v1/run-instances/validate',
   getJob: 'GET /v1/jobs/{jobId}',
 } as const;
 
@@ -34,6 +35,9 @@ export async function handleApiRequest(event: HttpEvent, deps: ApiDeps): Promise
   switch (event.routeKey) {
     case ROUTES.runInstances:
       return postRunInstances(event, authenticate(event, deps.auth), deps);
+    case ROUTES.validate:
+      authenticate(event, deps.auth);
+      return validateRunInstances(event, deps);
     case ROUTES.getJob:
       return jsonResponse(
         200,

@@ -1,10 +1,12 @@
 import { parseRequestBody } from '../http/body.ts';
 import type { HttpEvent, HttpResponse } from '../http/types.ts';
-import { header } from '../http/types.ts';
+import { header, jsonResponse } from '../http/types.ts';
 import { acceptJob } from '../jobs/accept.ts';
 import { splitControlFields } from '../jobs/control-fields.ts';
 import { parseIdempotencyKey } from '../jobs/idempotency.ts';
 import type { JobView } from '../jobs/model.ts';
+import { checkSubmission } from '../jobs/submission.ts';
+import { redactRequest } from '../run-instances/index.ts';
 import type { ApiDeps } from './deps.ts';
 
 /** How long a caller should wait before looking at a new job: instances take tens of seconds to boot. */
@@ -42,4 +44,23 @@ export async function postRunInstances(
     ...(key === undefined ? {} : { idempotencyKey: parseIdempotencyKey(key) }),
   });
   return acceptedResponse(view);
+}
+
+/**
+ * POST /v1/run-instances/validate: the same body as a submission, validation and policy only — 200 with the
+ * normalized request (password redacted) and its region, or the same 400/403 a submission would get. Nothing
+ * is stored or queued.
+ */
+export function validateRunInstances(event: HttpEvent, deps: ApiDeps): HttpResponse {
+  const { request, control } = splitControlFields(parseRequestBody(event, deps.profile));
+  const checked = checkSubmission(
+    {
+      profile: deps.profile,
+      policy: deps.policy,
+      now: deps.now(),
+      ...(deps.extraZones ? { extraZones: deps.extraZones } : {}),
+    },
+    { request, control },
+  );
+  return jsonResponse(200, { ok: true, region: checked.region, request: redactRequest(checked.request) });
 }

@@ -50,14 +50,16 @@ describe('serverless.yml packaged with osls', () => {
     });
   });
 
-  it('routes both API paths through the IAM authorizer, their other methods and the chat endpoint without', () => {
+  it('routes the API paths through the IAM authorizer, their other methods and the chat endpoint without', () => {
     const routes = resourcesOf('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual([
       'ANY /v1/jobs/{jobId}',
       'ANY /v1/run-instances',
+      'ANY /v1/run-instances/validate',
       'GET /v1/jobs/{jobId}',
       'POST /v1/chatops/slack',
       'POST /v1/run-instances',
+      'POST /v1/run-instances/validate',
     ]);
     // The chat endpoint's authentication is the platform's signature; the ANY routes answer 405 unauthenticated.
     const open = (key: string) => key.startsWith('ANY ') || key === 'POST /v1/chatops/slack';
