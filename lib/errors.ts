@@ -228,6 +228,21 @@ export class ClientTokenInProgressError extends RequestError {
   }
 }
 
+/** The job was (or may have been) sent to Tencent already: cancelling it now would be a half-cancel. */
+export class JobNotCancellableError extends RequestError {
+  readonly status: string;
+  constructor(jobId: string, status: string) {
+    super({
+      kind: 'conflict',
+      problem: 'job-not-cancellable',
+      title: 'The job can no longer be cancelled',
+      code: 'UnsupportedOperation.JobNotCancellable',
+      detail: `Job ${jobId} is ${status}: it was sent to Tencent, or may have been, so it cannot be cancelled`,
+    });
+    this.status = status;
+  }
+}
+
 /** The body is over the limit. */
 export class PayloadTooLargeError extends RequestError {
   constructor(limitBytes: number) {

@@ -2,7 +2,7 @@ import { MethodNotAllowedError, NotFoundError } from '../errors.ts';
 import { authenticate } from '../http/auth.ts';
 import { type HttpEvent, type HttpResponse, jsonResponse } from '../http/types.ts';
 import type { ApiDeps } from './deps.ts';
-import { getJobForCaller } from './jobs.ts';
+import { cancelJobForCaller, getJobForCaller } from './jobs.ts';
 import { postRunInstances, validateRunInstances } from './run-instances.ts';
 
 /** The API's routes (serverless.yml's httpApi events name the same route keys). */
@@ -10,6 +10,7 @@ export const ROUTES = {
   runInstances: 'POST /v1/run-instances',
   validate: 'POST /v1/run-instances/validate',
   getJob: 'GET /v1/jobs/{jobId}',
+  cancelJob: 'POST /v1/jobs/{jobId}/cancel',
 } as const;
 
 const KNOWN = Object.values(ROUTES).map((routeKey) => {
@@ -42,6 +43,11 @@ export async function handleApiRequest(event: HttpEvent, deps: ApiDeps): Promise
       return jsonResponse(
         200,
         await getJobForCaller(deps, authenticate(event, deps.auth), event.pathParameters?.jobId ?? ''),
+      );
+    case ROUTES.cancelJob:
+      return jsonResponse(
+        200,
+        await cancelJobForCaller(deps, authenticate(event, deps.auth), event.pathParameters?.jobId ?? ''),
       );
     default:
       return unrouted(event);

@@ -519,6 +519,7 @@ const STATUS: Readonly<Record<JobStatus, readonly [emoji: string, words: string]
   PARTIALLY_FAILED: [':warning:', 'partially failed'],
   FAILED: [':x:', 'failed'],
   TIMED_OUT: [':alarm_clock:', 'timed out'],
+  CANCELLED: [':no_entry_sign:', 'cancelled'],
 };
 
 /** The ephemeral answer of `status`: the status, each instance with its state and addresses, the error, the times. */
@@ -647,6 +648,7 @@ const FOLLOW_UPS: Readonly<
     (total, failed) => (total ? `failed: ${failed} of ${plural(total, 'instance')} failed` : 'failed'),
   ],
   'job.timed_out': [':alarm_clock:', (total) => `timed out waiting for ${plural(total, 'instance')}`],
+  'job.cancelled': [':no_entry_sign:', () => 'cancelled before anything was sent to Tencent'],
 };
 
 /**

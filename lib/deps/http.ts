@@ -3,6 +3,7 @@ import type { ApiDeps } from '../api/deps.ts';
 import type { ChatDeps } from '../chatops/command.ts';
 import { systemClock } from '../clock.ts';
 import { type Config, loadConfig, requireSettings } from '../config.ts';
+import { DEFAULT_WEBHOOK_TARGET } from '../jobs/outbox.ts';
 import { policyFromConfig } from '../jobs/policy.ts';
 import { createLogger } from '../log.ts';
 import { CHAT_REQUEST_HANDLER, chatDynamoDBClient, documentClient, sqsClient } from './aws.ts';
@@ -28,6 +29,8 @@ export function createApiDeps(config: Config = loadConfig(), overrides: Partial<
     ...(config.EXTRA_ZONES ? { extraZones: config.EXTRA_ZONES } : {}),
     ...(config.IDEMPOTENCY_SECRET ? { fingerprintSecret: config.IDEMPOTENCY_SECRET } : {}),
     policy: policyFromConfig(config),
+    // A cancelled job's event goes to the configured targets too.
+    eventTargets: config.DEFAULT_WEBHOOK_URL ? [DEFAULT_WEBHOOK_TARGET] : [],
     auth: config.AUTH_MODE === 'token' ? { mode: 'token', tokens: config.API_TOKENS ?? [] } : { mode: 'iam' },
     ...overrides,
   };

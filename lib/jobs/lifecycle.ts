@@ -148,6 +148,20 @@ export const TRANSITIONS = {
     removes: [],
     emits: 'job.timed_out',
   },
+  /**
+   * The caller cancels a job nothing was sent to Tencent for: QUEUED, or SUBMITTING between attempts with no
+   * call that may have created instances (cancelJob checks that; the version condition makes it atomic against
+   * a claim). The password leaves the item; a message still queued is acknowledged without a call.
+   */
+  cancel: {
+    from: ['QUEUED', 'SUBMITTING'],
+    to: 'CANCELLED',
+    sets: [],
+    stamps: ['completedAt'],
+    removes: [CLAIM],
+    redacts: [PASSWORD],
+    emits: 'job.cancelled',
+  },
 } as const satisfies Record<string, Transition>;
 
 export type TransitionName = keyof typeof TRANSITIONS;
@@ -327,6 +341,22 @@ export function finishJob(
 ): Promise<Job> {
   if (outcome === 'succeed') return applyTransition(deps, job, 'succeed', { instances: result.instances });
   return applyTransition(deps, job, outcome, { instances: result.instances, error: result.error ?? null });
+}
+
+/**
+ * Whether nothing can have been sent to Tencent for the job: QUEUED, or SUBMITTING with no live claim and no
+ * attempt whose RunInstances may have created instances.
+ */
+export function nothingSent(job: Job, now: number): boolean {
+  if (job.status === 'QUEUED') return true;
+  if (job.status !== 'SUBMITTING') return false;
+  const claimLive = job.claimExpiresAt !== null && Date.parse(job.claimExpiresAt) > now;
+  return !claimLive && job.sendOutcome === 'not-created' && reconcileFrom(job) === null;
+}
+
+/** Cancels a job nothing was sent for (the caller checks nothingSent): CANCELLED, with job.cancelled. */
+export function cancelJob(deps: OutboxDeps, job: Job): Promise<Job> {
+  return applyTransition(deps, job, 'cancel', {});
 }
 
 /** Marks a job whose message the sweep just sent again, so the next sweep does not resend it at once. */

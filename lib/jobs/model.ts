@@ -9,6 +9,7 @@ export const JOB_STATUSES = [
   'PARTIALLY_FAILED',
   'FAILED',
   'TIMED_OUT',
+  'CANCELLED',
 ] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
@@ -17,6 +18,7 @@ export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set([
   'PARTIALLY_FAILED',
   'FAILED',
   'TIMED_OUT',
+  'CANCELLED',
 ]);
 
 /** The events a job emits through its outbox (docs/webhooks.md). */
@@ -26,6 +28,7 @@ export const EVENT_TYPES = [
   'job.partially_failed',
   'job.failed',
   'job.timed_out',
+  'job.cancelled',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

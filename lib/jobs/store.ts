@@ -223,7 +223,7 @@ async function queryJobs(
  */
 export function listPendingJobs(
   deps: StoreDeps,
-  status: Exclude<JobStatus, 'SUCCEEDED' | 'PARTIALLY_FAILED' | 'FAILED' | 'TIMED_OUT'>,
+  status: Exclude<JobStatus, 'SUCCEEDED' | 'PARTIALLY_FAILED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED'>,
   options: { before?: string; limit?: number } = {},
 ): Promise<Job[]> {
   const before = options.before;

@@ -54,10 +54,12 @@ describe('serverless.yml packaged with osls', () => {
     const routes = resourcesOf('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual([
       'ANY /v1/jobs/{jobId}',
+      'ANY /v1/jobs/{jobId}/cancel',
       'ANY /v1/run-instances',
       'ANY /v1/run-instances/validate',
       'GET /v1/jobs/{jobId}',
       'POST /v1/chatops/slack',
+      'POST /v1/jobs/{jobId}/cancel',
       'POST /v1/run-instances',
       'POST /v1/run-instances/validate',
     ]);

@@ -111,8 +111,14 @@ describe('toJobView', () => {
 });
 
 describe('the terminal statuses', () => {
-  it('are exactly four', () => {
-    expect([...TERMINAL_STATUSES].sort()).toEqual(['FAILED', 'PARTIALLY_FAILED', 'SUCCEEDED', 'TIMED_OUT']);
+  it('are exactly five, CANCELLED among them', () => {
+    expect([...TERMINAL_STATUSES].sort()).toEqual([
+      'CANCELLED',
+      'FAILED',
+      'PARTIALLY_FAILED',
+      'SUCCEEDED',
+      'TIMED_OUT',
+    ]);
   });
 });
 
