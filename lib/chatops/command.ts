@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
+import { cancelJobForCaller } from '../api/jobs.ts';
 import { isoTime } from '../clock.ts';
 import {
   IdempotencyInProgressError,
   IdempotencyMismatchError,
   InvalidRequestError,
+  JobNotCancellableError,
+  NotFoundError,
   type ParamError,
   PolicyDeniedError,
   RequestError,
@@ -15,6 +18,7 @@ import { type AcceptDeps, acceptJob } from '../jobs/accept.ts';
 import { splitControlFields } from '../jobs/control-fields.ts';
 import type { ChatOrigin } from '../jobs/model.ts';
 import { toJobView } from '../jobs/model.ts';
+import type { OutboxDeps } from '../jobs/outbox.ts';
 import { getJob } from '../jobs/store.ts';
 import { checkSubmission } from '../jobs/submission.ts';
 import { decodeFlattened, redactRequest, schemaFor } from '../run-instances/index.ts';
@@ -52,7 +56,7 @@ export interface ChatSettings {
   allowPrivate: boolean;
 }
 
-export interface ChatDeps extends AcceptDeps {
+export interface ChatDeps extends AcceptDeps, OutboxDeps {
   chat: ChatSettings;
 }
 
@@ -272,6 +276,18 @@ async function answer(
       ]);
     case 'help':
       return reply(helpReply(platform, slash, HELP_ALIASES));
+    case 'cancel':
+      try {
+        const view = await cancelJobForCaller(deps, caller, command.jobId);
+        return reply(statusReply(platform, view));
+      } catch (error) {
+        if (error instanceof NotFoundError) return reply(notFoundReply(platform, command.jobId));
+        if (error instanceof JobNotCancellableError)
+          return refusal(platform, 'The job can no longer be cancelled', [
+            { param: 'jobId', code: error.code, message: error.message },
+          ]);
+        throw error;
+      }
     case 'status': {
       const job = await getJob(deps, command.jobId);
       // Another caller's job is not found, as over HTTP.

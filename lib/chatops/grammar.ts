@@ -13,7 +13,7 @@ import { suggestName } from '../run-instances/suggest.ts';
 /** What the text asks for. `run`/`check` carry flattened RunInstances pairs in the order given. */
 export type ChatCommand =
   | { kind: 'run' | 'check'; pairs: Array<[string, string]> }
-  | { kind: 'status'; jobId: string }
+  | { kind: 'status' | 'cancel'; jobId: string }
   | { kind: 'help'; topic?: string }
   /**
    * The text's mistakes, every one; for `run` and `check`, also the pairs that did parse, so the caller can
@@ -50,7 +50,7 @@ export const ALIASES: Readonly<Record<string, AliasTarget>> = Object.freeze({
 });
 
 /** The verbs, in the order help lists them. */
-export const VERBS = ['run', 'check', 'status', 'help'] as const;
+export const VERBS = ['run', 'check', 'status', 'cancel', 'help'] as const;
 
 /** Slack caps a slash command's text at 4,000 characters; anything longer did not come from a chat client. */
 export const MAX_TEXT_LENGTH = 4000;
@@ -271,23 +271,28 @@ function parsePairs(words: readonly string[], errors: ParamError[]): Array<[stri
   return pairs;
 }
 
-/** `status <job id>`: exactly one argument, a UUID (normalised to lower case, as the job store keeps it). */
-function parseStatus(args: readonly string[], errors: ParamError[]): ChatCommand | undefined {
-  const [jobId, ...extra] = args;
-  if (jobId === undefined) {
-    errors.push(error('jobId', CODES.missing, 'status needs a job id: status <job id>'));
-    return undefined;
-  }
-  if (extra.length > 0)
-    errors.push(
-      error('(command)', CODES.invalidParameter, `status takes one job id, got ${args.length} words`),
-    );
-  if (!UUID.test(jobId))
-    errors.push(
-      error('jobId', CODES.invalidValue, `${echo(jobId)} is not a job id (a UUID, as run answers)`),
-    );
-  return { kind: 'status', jobId: jobId.toLowerCase() };
-}
+/**
+ * `status <job id>` and `cancel <job id>`: exactly one argument, a UUID (normalised to lower case, as the job
+ * store keeps it).
+ */
+const parseJobVerb =
+  (verb: 'status' | 'cancel') =>
+  (args: readonly string[], errors: ParamError[]): ChatCommand | undefined => {
+    const [jobId, ...extra] = args;
+    if (jobId === undefined) {
+      errors.push(error('jobId', CODES.missing, `${verb} needs a job id: ${verb} <job id>`));
+      return undefined;
+    }
+    if (extra.length > 0)
+      errors.push(
+        error('(command)', CODES.invalidParameter, `${verb} takes one job id, got ${args.length} words`),
+      );
+    if (!UUID.test(jobId))
+      errors.push(
+        error('jobId', CODES.invalidValue, `${echo(jobId)} is not a job id (a UUID, as run answers)`),
+      );
+    return { kind: verb, jobId: jobId.toLowerCase() };
+  };
 
 /** `help [topic]`: at most one topic, lower-cased and clipped (the renderer may repeat an unknown one). */
 function parseHelp(args: readonly string[], errors: ParamError[]): ChatCommand {
@@ -302,7 +307,8 @@ type VerbParser = (args: readonly string[], errors: ParamError[]) => ChatCommand
 const PARSERS: ReadonlyMap<string, VerbParser> = new Map<(typeof VERBS)[number], VerbParser>([
   ['run', (args, errors) => ({ kind: 'run', pairs: parsePairs(args, errors) })],
   ['check', (args, errors) => ({ kind: 'check', pairs: parsePairs(args, errors) })],
-  ['status', parseStatus],
+  ['status', parseJobVerb('status')],
+  ['cancel', parseJobVerb('cancel')],
   ['help', parseHelp],
 ]);
 

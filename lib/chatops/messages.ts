@@ -577,6 +577,7 @@ const COMMANDS: ReadonlyArray<readonly [verb: string, example: string, what: str
     'validate the same parameters without launching anything',
   ],
   ['status', '1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b', "a job's status, its instances and their addresses"],
+  ['cancel', '1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b', 'cancel a job nothing was sent to Tencent for yet'],
   ['help', '', 'this message'],
 ];
 

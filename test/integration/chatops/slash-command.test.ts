@@ -282,6 +282,17 @@ describe('check, status and help', () => {
     expect(other.all).not.toMatch(/QUEUED/);
   });
 
+  it('cancels the caller’s own job that was not sent yet, and not another’s', async () => {
+    const jobId = jobIdIn(replyOf(await slack(RUN)));
+    deps.chat = { ...deps.chat, allowedUsers: ['*'] };
+    const other = replyOf(await slack(`cancel ${jobId}`, { fields: { user_id: 'U0BOB0001' } }));
+    expect(other.all).toMatch(/not found|no job/i);
+    expect((await getJob(deps, jobId))?.status).toBe('QUEUED');
+    const own = replyOf(await slack(`cancel ${jobId}`));
+    expect(own.all).toMatch(/CANCELLED|cancelled/);
+    expect((await getJob(deps, jobId))?.status).toBe('CANCELLED');
+  });
+
   it('answers help (and an empty command) with usage and examples', async () => {
     for (const text of ['help', '']) {
       const reply = replyOf(await slack(text));
