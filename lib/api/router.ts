@@ -2,13 +2,14 @@ import { MethodNotAllowedError, NotFoundError } from '../errors.ts';
 import { authenticate } from '../http/auth.ts';
 import { type HttpEvent, type HttpResponse, jsonResponse } from '../http/types.ts';
 import type { ApiDeps } from './deps.ts';
-import { cancelJobForCaller, getJobForCaller } from './jobs.ts';
+import { cancelJobForCaller, getJobForCaller, listJobsOfCaller } from './jobs.ts';
 import { postRunInstances, validateRunInstances } from './run-instances.ts';
 
 /** The API's routes (serverless.yml's httpApi events name the same route keys). */
 export const ROUTES = {
   runInstances: 'POST /v1/run-instances',
   validate: 'POST /v1/run-instances/validate',
+  listJobs: 'GET /v1/jobs',
   getJob: 'GET /v1/jobs/{jobId}',
   cancelJob: 'POST /v1/jobs/{jobId}/cancel',
 } as const;
@@ -43,6 +44,11 @@ export async function handleApiRequest(event: HttpEvent, deps: ApiDeps): Promise
       return jsonResponse(
         200,
         await getJobForCaller(deps, authenticate(event, deps.auth), event.pathParameters?.jobId ?? ''),
+      );
+    case ROUTES.listJobs:
+      return jsonResponse(
+        200,
+        await listJobsOfCaller(deps, authenticate(event, deps.auth), event.queryStringParameters ?? {}),
       );
     case ROUTES.cancelJob:
       return jsonResponse(

@@ -10,7 +10,7 @@ import { type Clock, isoTime } from '../clock.ts';
 import { JobConflictError, JobExistsError, ProvisionerError } from '../errors.ts';
 import { applied } from './conditional.ts';
 import { FIXED_FIELDS, type Job, type JobStatus, NO_SUBMISSION_YET, TERMINAL_STATUSES } from './model.ts';
-import { jobKey, NOTIFY_INDEX, NOTIFY_PENDING, PENDING_INDEX } from './table.ts';
+import { CALLER_INDEX, jobKey, NOTIFY_INDEX, NOTIFY_PENDING, PENDING_INDEX } from './table.ts';
 
 export interface StoreDeps {
   ddb: Pick<DynamoDBDocumentClient, 'send'>;
@@ -22,10 +22,23 @@ export interface StoreDeps {
  * Attributes that are the store's bookkeeping, not the job's: the key, the item kind, and the keys of the two
  * sparse indexes (pending work by status; jobs with an event due).
  */
-const INTERNAL = ['pk', 'kind', 'pendingStatus', 'pendingSince', 'notifyPending', 'notifyAt'] as const;
+const INTERNAL = [
+  'pk',
+  'kind',
+  'pendingStatus',
+  'pendingSince',
+  'notifyPending',
+  'notifyAt',
+  'byCaller',
+] as const;
 
 function toItem(job: Job): Record<string, unknown> {
-  const item: Record<string, unknown> = { ...jobKey(job.jobId), kind: 'job', ...job };
+  const item: Record<string, unknown> = {
+    ...jobKey(job.jobId),
+    kind: 'job',
+    byCaller: job.requestedBy,
+    ...job,
+  };
   if (!TERMINAL_STATUSES.has(job.status)) {
     item.pendingStatus = job.status;
     item.pendingSince = job.updatedAt;
@@ -259,4 +272,70 @@ export function listJobsWithEventsDue(
     },
     options.limit ?? 100,
   );
+}
+
+/** A page of a caller's jobs and where the next page starts (undefined: this was the last). */
+export interface CallerJobsPage {
+  jobs: Job[];
+  next: Record<string, unknown> | undefined;
+}
+
+/**
+ * The caller's jobs, newest first, from the caller index (a Query, never a Scan): created within
+ * [`from`, `to`] when given, in one of `statuses` when given (a filter, so a page may take several Queries),
+ * up to `limit`, from `startKey` on.
+ */
+export async function listJobsForCaller(
+  deps: StoreDeps,
+  caller: string,
+  options: {
+    limit: number;
+    startKey?: Record<string, unknown>;
+    from?: string;
+    to?: string;
+    statuses?: readonly JobStatus[];
+  },
+): Promise<CallerJobsPage> {
+  const values: Record<string, unknown> = { ':caller': caller };
+  let condition = 'byCaller = :caller';
+  if (options.from !== undefined && options.to !== undefined) {
+    condition += ' AND createdAt BETWEEN :from AND :to';
+    Object.assign(values, { ':from': options.from, ':to': options.to });
+  } else if (options.from !== undefined) {
+    condition += ' AND createdAt >= :from';
+    values[':from'] = options.from;
+  } else if (options.to !== undefined) {
+    condition += ' AND createdAt <= :to';
+    values[':to'] = options.to;
+  }
+  const statuses = options.statuses ?? [];
+  statuses.forEach((status, i) => {
+    values[`:s${i}`] = status;
+  });
+  const jobs: Job[] = [];
+  let startKey = options.startKey;
+  // A filtered listing reads on until its page is full; a bound on the Queries keeps one request short.
+  for (let queries = 0; queries < 10 && jobs.length < options.limit; queries++) {
+    const page = await deps.ddb.send(
+      new QueryCommand({
+        TableName: deps.tableName,
+        IndexName: CALLER_INDEX,
+        KeyConditionExpression: condition,
+        ...(statuses.length
+          ? {
+              FilterExpression: `#status IN (${statuses.map((_, i) => `:s${i}`).join(', ')})`,
+              ExpressionAttributeNames: { '#status': 'status' },
+            }
+          : {}),
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+        Limit: options.limit - jobs.length,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) jobs.push(fromItem(item));
+    startKey = page.LastEvaluatedKey;
+    if (!startKey) break;
+  }
+  return { jobs, next: startKey };
 }

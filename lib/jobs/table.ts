@@ -9,6 +9,8 @@
 export const PARTITION_KEY = 'pk';
 export const PENDING_INDEX = 'pending-by-status';
 export const NOTIFY_INDEX = 'pending-notifications';
+/** Every job by its caller (`byCaller`, the job's requestedBy) and `createdAt`: the listing's index. */
+export const CALLER_INDEX = 'jobs-by-caller';
 /** The one `notifyPending` value: the index is sparse, so presence is what matters. */
 export const NOTIFY_PENDING = 'due';
 

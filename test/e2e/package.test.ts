@@ -53,10 +53,12 @@ describe('serverless.yml packaged with osls', () => {
   it('routes the API paths through the IAM authorizer, their other methods and the chat endpoint without', () => {
     const routes = resourcesOf('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual([
+      'ANY /v1/jobs',
       'ANY /v1/jobs/{jobId}',
       'ANY /v1/jobs/{jobId}/cancel',
       'ANY /v1/run-instances',
       'ANY /v1/run-instances/validate',
+      'GET /v1/jobs',
       'GET /v1/jobs/{jobId}',
       'POST /v1/chatops/slack',
       'POST /v1/jobs/{jobId}/cancel',
@@ -78,9 +80,13 @@ describe('serverless.yml packaged with osls', () => {
     expect(redrive.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': ['SubmitDeadLetterQueue', 'Arn'] });
   });
 
-  it('declares the jobs table with both sparse indexes and the API its table and queue', () => {
+  it('declares the jobs table with its sparse indexes and the caller index, and the API its table and queue', () => {
     const indexes = resource('JobsTable').GlobalSecondaryIndexes as Array<{ IndexName: string }>;
-    expect(indexes.map((i) => i.IndexName)).toEqual(['pending-by-status', 'pending-notifications']);
+    expect(indexes.map((i) => i.IndexName)).toEqual([
+      'pending-by-status',
+      'pending-notifications',
+      'jobs-by-caller',
+    ]);
     const { Variables } = resource('ApiLambdaFunction').Environment as { Variables: Record<string, unknown> };
     expect(Variables).toMatchObject({
       JOBS_TABLE: { Ref: 'JobsTable' },

@@ -1,7 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NOTIFY_INDEX, PENDING_INDEX } from '../../../lib/jobs/table.ts';
+import { CALLER_INDEX, NOTIFY_INDEX, PENDING_INDEX } from '../../../lib/jobs/table.ts';
 import { provisionResources } from '../../../local/emulators.ts';
 import { readStackResources } from '../../../local/resources.ts';
 import { type ApiEmulators, startApiEmulators } from '../../helpers/emulators.ts';
@@ -19,7 +19,7 @@ describe('readStackResources', () => {
     expect(resources.table.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
   });
 
-  it('defines the pending-by-status and pending-notifications GSIs with their keys', () => {
+  it('defines the pending-by-status, pending-notifications and jobs-by-caller GSIs with their keys', () => {
     const keys = Object.fromEntries(
       resources.table.GlobalSecondaryIndexes.map((index) => [
         index.IndexName,
@@ -29,6 +29,7 @@ describe('readStackResources', () => {
     expect(keys).toEqual({
       [PENDING_INDEX]: ['pendingStatus:HASH', 'pendingSince:RANGE'],
       [NOTIFY_INDEX]: ['notifyPending:HASH', 'notifyAt:RANGE'],
+      [CALLER_INDEX]: ['byCaller:HASH', 'createdAt:RANGE'],
     });
   });
 
@@ -55,11 +56,11 @@ describe('provisionResources on the emulators', () => {
   });
   afterAll(() => env.stop());
 
-  it('creates the table with both GSIs', async () => {
+  it('creates the table with its three GSIs', async () => {
     const { Table } = await env.clients.dynamodb.send(new DescribeTableCommand({ TableName: env.tableName }));
     expect(Table?.TableName).toBe(`cvm-provisioner-${STAGE}-jobs`);
     expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual(
-      [NOTIFY_INDEX, PENDING_INDEX].sort(),
+      [CALLER_INDEX, NOTIFY_INDEX, PENDING_INDEX].sort(),
     );
   });
 
