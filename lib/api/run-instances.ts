@@ -5,7 +5,7 @@ import { acceptJob } from '../jobs/accept.ts';
 import { splitControlFields } from '../jobs/control-fields.ts';
 import { parseIdempotencyKey } from '../jobs/idempotency.ts';
 import type { JobView } from '../jobs/model.ts';
-import { checkSubmission } from '../jobs/submission.ts';
+import { checkSubmission, submissionRules } from '../jobs/submission.ts';
 import { redactRequest } from '../run-instances/index.ts';
 import type { ApiDeps } from './deps.ts';
 
@@ -53,14 +53,6 @@ export async function postRunInstances(
  */
 export function validateRunInstances(event: HttpEvent, deps: ApiDeps): HttpResponse {
   const { request, control } = splitControlFields(parseRequestBody(event, deps.profile));
-  const checked = checkSubmission(
-    {
-      profile: deps.profile,
-      policy: deps.policy,
-      now: deps.now(),
-      ...(deps.extraZones ? { extraZones: deps.extraZones } : {}),
-    },
-    { request, control },
-  );
+  const checked = checkSubmission(submissionRules(deps), { request, control });
   return jsonResponse(200, { ok: true, region: checked.region, request: redactRequest(checked.request) });
 }

@@ -20,7 +20,7 @@ import type { ChatOrigin } from '../jobs/model.ts';
 import { toJobView } from '../jobs/model.ts';
 import type { OutboxDeps } from '../jobs/outbox.ts';
 import { getJob } from '../jobs/store.ts';
-import { checkSubmission } from '../jobs/submission.ts';
+import { checkSubmission, submissionRules } from '../jobs/submission.ts';
 import { decodeFlattened, redactRequest, schemaFor } from '../run-instances/index.ts';
 import { ALIASES, parseCommand } from './grammar.ts';
 import {
@@ -198,15 +198,7 @@ function decodePairs(deps: ChatDeps, pairs: ReadonlyArray<readonly [string, stri
 function requestViolations(deps: ChatDeps, pairs: ReadonlyArray<readonly [string, string]>): ParamError[] {
   try {
     const { request, control } = decodePairs(deps, pairs);
-    checkSubmission(
-      {
-        profile: deps.profile,
-        policy: deps.policy,
-        now: deps.now(),
-        ...(deps.extraZones ? { extraZones: deps.extraZones } : {}),
-      },
-      { request, control },
-    );
+    checkSubmission(submissionRules(deps), { request, control });
     return [];
   } catch (error) {
     return error instanceof RequestError ? [...error.violations] : [];
@@ -267,7 +259,7 @@ async function answer(
   slash: string,
   context: CommandContext,
 ): Promise<HttpResponse> {
-  const { form, who, caller } = context;
+  const { caller } = context;
   switch (command.kind) {
     case 'invalid':
       return refusal(platform, 'The command could not be read', [
@@ -309,15 +301,7 @@ async function runOrCheck(
   try {
     const { request, control } = decodePairs(deps, pairs);
     if (kind === 'check') {
-      const checked = checkSubmission(
-        {
-          profile: deps.profile,
-          policy: deps.policy,
-          now: deps.now(),
-          ...(deps.extraZones ? { extraZones: deps.extraZones } : {}),
-        },
-        { request, control },
-      );
+      const checked = checkSubmission(submissionRules(deps), { request, control });
       return reply(
         checkedReply(platform, { region: checked.region, request: redactRequest(checked.request) }),
       );

@@ -24,7 +24,7 @@ import {
 import { acceptedSnapshot, type ChatOrigin, type Job, type JobView, newJob, toJobView } from './model.ts';
 import type { Policy } from './policy.ts';
 import { createJob, getJob, type StoreDeps, settleJobWrite } from './store.ts';
-import { checkSubmission } from './submission.ts';
+import { checkSubmission, submissionRules } from './submission.ts';
 
 /** When the job store is down nothing was accepted; ask the caller to come back shortly. */
 export const STORE_DOWN_RETRY_AFTER_SECONDS = 5;
@@ -172,15 +172,7 @@ async function complete(deps: AcceptDeps, recordKey: string | undefined, jobId: 
  * key, which then finds the job if it exists.
  */
 export async function acceptJob(deps: AcceptDeps, input: AcceptInput): Promise<Accepted> {
-  const validation = checkSubmission(
-    {
-      profile: deps.profile,
-      policy: deps.policy,
-      now: deps.now(),
-      ...(deps.extraZones ? { extraZones: deps.extraZones } : {}),
-    },
-    input,
-  );
+  const validation = checkSubmission(submissionRules(deps), input);
   const { control } = validation;
   const job = newJob({
     jobId: deps.newId(),

@@ -12,6 +12,21 @@ export interface SubmissionRules {
   now: number;
 }
 
+/** The rules a deployment's dependencies set (its profile, policy, extra zones), at this moment. */
+export function submissionRules(deps: {
+  profile: ProfileName;
+  policy: Policy;
+  extraZones?: readonly string[];
+  now: () => number;
+}): SubmissionRules {
+  return {
+    profile: deps.profile,
+    policy: deps.policy,
+    now: deps.now(),
+    ...(deps.extraZones ? { extraZones: deps.extraZones } : {}),
+  };
+}
+
 export interface CheckedSubmission {
   request: RunInstancesRequest;
   region: string;
