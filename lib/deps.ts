@@ -22,6 +22,8 @@ import {
 export { documentClient, sqsClient } from './deps/aws.ts';
 export { createApiDeps, createChatDeps } from './deps/http.ts';
 
+import { configuredTargets } from './deps/http.ts';
+
 /**
  * The composition root (docs/architecture.md), with lib/deps/: the only modules that read configuration and
  * build clients. AWS clients, the Tencent client, the logger, the clock and the id source are built once per
@@ -94,11 +96,6 @@ function queueWorkerDeps(
     eventTargets: configuredTargets(config),
     ...overrides,
   };
-}
-
-/** The targets every event goes to besides the job's own webhookUrl. */
-function configuredTargets(config: Config): string[] {
-  return config.DEFAULT_WEBHOOK_URL ? [DEFAULT_WEBHOOK_TARGET] : [];
 }
 
 type WorkerDeps = SubmitDeps & ConsumerDeps;

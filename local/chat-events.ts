@@ -29,6 +29,11 @@ const COMMANDS: Record<string, Record<string, string>> = {
   help: { text: 'help' },
 };
 
+/** Slack's signature of a body at a time (seconds): `v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{body}`. */
+export function slackSignature(secret: string, timestamp: number, rawBody: Buffer): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:`).update(rawBody).digest('hex')}`;
+}
+
 /** A slash command's event, signed for Slack with `secrets.slack`, or carrying Mattermost's `secrets.mattermost`. */
 export function signedEvent(
   platform: 'slack' | 'mattermost',
@@ -50,8 +55,7 @@ export function signedEvent(
   };
   if (platform === 'slack') {
     headers['x-slack-request-timestamp'] = String(timestamp);
-    headers['x-slack-signature'] =
-      `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:`).update(raw).digest('hex')}`;
+    headers['x-slack-signature'] = slackSignature(secret, timestamp, raw);
   } else {
     headers.authorization = `Token ${secrets.mattermost}`;
   }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answer, keep, readBody } from './sinks.ts';
 
 /**
  * The local stack's stand-ins for Slack's side of a conversation (docs/local-stack.md, "Chat"): a
@@ -9,8 +10,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const CHAT_SINK_PATH = '/_local/chat';
 export const SLACK_API_PATH = '/_local/slack-api';
-const MAX_KEPT = 1000;
-const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface ChatArrival {
   receivedAt: string;
@@ -25,11 +24,6 @@ export interface ChatArrival {
 export interface ChatSink {
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   arrivals(): readonly ChatArrival[];
-}
-
-function answer(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body, null, 2));
 }
 
 export function createChatSink(): ChatSink {
@@ -48,33 +42,25 @@ export function createChatSink(): ChatSink {
         res.writeHead(405, { allow: path === CHAT_SINK_PATH ? 'GET, POST' : 'POST' }).end();
         return true;
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      });
-      req.on('error', () => res.destroy());
-      req.on('end', () => {
-        if (size > MAX_BODY_BYTES) return answer(res, 413, { ok: false, error: 'too_large' });
+      const receive = (raw: Buffer) => {
         let body: unknown = null;
         try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          body = JSON.parse(raw.toString('utf8'));
         } catch {
           return answer(res, 400, { ok: false, error: 'invalid_json' });
         }
-        kept.push({
+        keep(kept, {
           receivedAt: new Date().toISOString(),
           via: isApi ? 'chat.postMessage' : 'response_url',
           path,
           authorized: /^Bearer \S+/.test(String(req.headers.authorization ?? '')),
           body,
         });
-        if (kept.length > MAX_KEPT) kept.shift();
         // Slack's response_url answers a bare 200 "ok"; chat.postMessage a JSON { ok }.
         if (isApi) answer(res, 200, { ok: true });
         else res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      });
+      };
+      readBody(req, res, receive, () => answer(res, 413, { ok: false, error: 'too_large' }));
       return true;
     },
     arrivals: () => kept,

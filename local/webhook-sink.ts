@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
+import { answer, keep, readBody } from './sinks.ts';
 
 /**
  * The local stack's webhook receiver (docs/local-stack.md, "Webhooks"): unless DEFAULT_WEBHOOK_URL is set,
@@ -8,9 +9,6 @@ import { Webhook } from 'standardwebhooks';
  */
 
 export const SINK_PATH = '/_local/webhooks';
-/** The most arrivals kept (oldest dropped first). */
-const MAX_KEPT = 1000;
-const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface Arrival {
   receivedAt: string;
@@ -35,15 +33,6 @@ const header = (req: IncomingMessage, name: string) => {
   const value = req.headers[name];
   return typeof value === 'string' ? value : null;
 };
-
-function answer(res: ServerResponse, status: number, body?: unknown): void {
-  if (body === undefined) {
-    res.writeHead(status).end();
-    return;
-  }
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body, null, 2));
-}
 
 /** A sink verifying with `secrets` (the stack's WEBHOOK_SECRET, one or more `whsec_` secrets). */
 export function createWebhookSink(secrets: readonly string[]): WebhookSink {
@@ -73,7 +62,7 @@ export function createWebhookSink(secrets: readonly string[]): WebhookSink {
     const event = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
     const data =
       typeof event.data === 'object' && event.data !== null ? (event.data as Record<string, unknown>) : {};
-    kept.push({
+    keep(kept, {
       receivedAt: new Date().toISOString(),
       webhookId: header(req, 'webhook-id'),
       webhookTimestamp: header(req, 'webhook-timestamp'),
@@ -83,7 +72,6 @@ export function createWebhookSink(secrets: readonly string[]): WebhookSink {
       status: typeof data.status === 'string' ? data.status : null,
       body,
     });
-    if (kept.length > MAX_KEPT) kept.shift();
     answer(res, 204);
   };
 
@@ -100,16 +88,12 @@ export function createWebhookSink(secrets: readonly string[]): WebhookSink {
         res.writeHead(405, { allow: 'GET, POST' }).end();
         return true;
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      });
-      req.on('end', () =>
-        size > MAX_BODY_BYTES ? answer(res, 413) : receive(req, res, Buffer.concat(chunks)),
+      readBody(
+        req,
+        res,
+        (raw) => receive(req, res, raw),
+        () => answer(res, 413),
       );
-      req.on('error', () => res.destroy());
       return true;
     },
     arrivals: () => kept,

@@ -14,6 +14,11 @@ import { CHAT_REQUEST_HANDLER, chatDynamoDBClient, documentClient, sqsClient } f
  * webhook dispatcher): their bundles and cold starts stay small.
  */
 
+/** The targets every event goes to besides the job's own webhookUrl and chat. */
+export function configuredTargets(config: Config): string[] {
+  return config.DEFAULT_WEBHOOK_URL ? [DEFAULT_WEBHOOK_TARGET] : [];
+}
+
 /** The API's dependencies from configuration; `overrides` replace parts (tests). */
 export function createApiDeps(config: Config = loadConfig(), overrides: Partial<ApiDeps> = {}): ApiDeps {
   const settings = requireSettings(config, ['JOBS_TABLE', 'SUBMIT_QUEUE_URL']);
@@ -30,7 +35,7 @@ export function createApiDeps(config: Config = loadConfig(), overrides: Partial<
     ...(config.IDEMPOTENCY_SECRET ? { fingerprintSecret: config.IDEMPOTENCY_SECRET } : {}),
     policy: policyFromConfig(config),
     // A cancelled job's event goes to the configured targets too.
-    eventTargets: config.DEFAULT_WEBHOOK_URL ? [DEFAULT_WEBHOOK_TARGET] : [],
+    eventTargets: configuredTargets(config),
     auth: config.AUTH_MODE === 'token' ? { mode: 'token', tokens: config.API_TOKENS ?? [] } : { mode: 'iam' },
     ...overrides,
   };

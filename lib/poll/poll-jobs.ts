@@ -245,17 +245,22 @@ interface Chunk {
   jobs: Tracked[];
 }
 
+/** Items by their region, in order. */
+function byRegion<T extends { region: string }>(items: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(item.region);
+    if (group) group.push(item);
+    else groups.set(item.region, [item]);
+  }
+  return groups;
+}
+
 /** Packs the jobs' instance ids, region by region, a hundred to a call. */
 function packChunks(jobs: readonly Job[]): { chunks: Chunk[]; tracked: Tracked[] } {
   const chunks: Chunk[] = [];
   const tracked: Tracked[] = [];
-  const byRegion = new Map<string, Job[]>();
-  for (const job of jobs) {
-    const list = byRegion.get(job.region);
-    if (list) list.push(job);
-    else byRegion.set(job.region, [job]);
-  }
-  for (const [region, regionJobs] of byRegion) {
+  for (const [region, regionJobs] of byRegion(jobs)) {
     let chunk: Chunk | undefined;
     for (const job of regionJobs) {
       const entry: Tracked = { job, chunksLeft: 0, unanswered: false };
@@ -372,15 +377,9 @@ export async function pollSubmittedJobs(
   // A job with no instances (a DryRun that passed) has nothing to wait for.
   for (const entry of tracked) if (entry.chunksLeft === 0) enqueueWrite(entry);
 
-  const byRegion = new Map<string, Chunk[]>();
-  for (const chunk of chunks) {
-    const list = byRegion.get(chunk.region);
-    if (list) list.push(chunk);
-    else byRegion.set(chunk.region, [chunk]);
-  }
   const deferredJobs = new Set<Tracked>();
   await Promise.all(
-    [...byRegion].map(([region, regionChunks]) =>
+    [...byRegion(chunks)].map(([region, regionChunks]) =>
       eachLimited(regionChunks, DESCRIBE_CONCURRENCY, async (chunk) => {
         const pacer = deps.describePacer(region);
         const timeoutMs = Math.min(deps.describeTimeoutMs ?? DEFAULT_DESCRIBE_TIMEOUT_MS, timeLeft());

@@ -2,7 +2,10 @@
  * Slash commands as Slack and Mattermost send them: the form fields of a command, signed the way Slack signs
  * (`v0:{timestamp}:{raw body}`, hex HMAC-SHA256) or carrying Mattermost's token.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { slackSignature } from '../../local/chat-events.ts';
+
+export { slackSignature };
 
 export const SLACK_SECRET = 'test-slack-signing-secret-0123456789abcdef';
 export const MATTERMOST_TOKEN = 'test-mattermost-token-0123456789';
@@ -31,11 +34,6 @@ export function commandFields(text: string, overrides: Record<string, string> = 
 
 export const formBody = (fields: Record<string, string>) =>
   Buffer.from(new URLSearchParams(fields).toString());
-
-/** Slack's signature of a body at a time (seconds). */
-export function slackSignature(secret: string, timestamp: number, rawBody: Buffer): string {
-  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:`).update(rawBody).digest('hex')}`;
-}
 
 /** A signed Slack request: lower-cased headers and the raw body. */
 export function slackRequest(

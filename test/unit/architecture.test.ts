@@ -143,13 +143,15 @@ describe('the repository stands alone', () => {
   });
 
   it('catches what it is for: an absent Markdown file, a path out of the repository, a bare section sign', () => {
-    const text =
-      'see NOTES.md and docs/aws.md, ../../../shared/x.md, ../../lib and ../nowhere, the design § 4\nRFC 9110 §11.1';
-    expect(outsideReferences('test/unit/probe.ts', text)).toEqual([
-      'NOTES.md',
-      '../../../shared/x.md',
+    // Put together here, so that this file itself names no such file or path.
+    const absent = ['NOTES', 'md'].join('.');
+    const outside = ['..', '..', '..', 'shared', 'x.md'].join('/');
+    const line = `see ${absent} and docs/aws.md, ${outside}, ../../lib and ../nowhere, the design § 4`;
+    expect(outsideReferences('test/unit/probe.ts', `${line}\nRFC 9110 §11.1`)).toEqual([
+      absent,
+      outside,
       '../nowhere',
-      'see NOTES.md and docs/aws.md, ../../../shared/x.md, ../../lib and ../nowhere, the design § 4',
+      line,
     ]);
   });
 });
