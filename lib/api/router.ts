@@ -12,6 +12,9 @@ export const ROUTES = {
   listJobs: 'GET /v1/jobs',
   getJob: 'GET /v1/jobs/{jobId}',
   cancelJob: 'POST /v1/jobs/{jobId}/cancel',
+  jobEvents: 'GET /v1/jobs/{jobId}/events',
+  redeliverEvent: 'POST /v1/jobs/{jobId}/events/{eventId}/redeliver',
+  openApi: 'GET /v1/openapi.json',
 } as const;
 
 const KNOWN = Object.values(ROUTES).map((routeKey) => {

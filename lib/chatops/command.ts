@@ -15,13 +15,13 @@ import {
 import { MAX_BODY_BYTES } from '../http/body.ts';
 import type { HttpResponse } from '../http/types.ts';
 import { type AcceptDeps, acceptJob } from '../jobs/accept.ts';
-import { splitControlFields } from '../jobs/control-fields.ts';
+import { splitControlFields, submissionSchemaFor } from '../jobs/control-fields.ts';
 import type { ChatOrigin } from '../jobs/model.ts';
 import { toJobView } from '../jobs/model.ts';
 import type { OutboxDeps } from '../jobs/outbox.ts';
 import { getJob } from '../jobs/store.ts';
 import { checkSubmission, submissionRules } from '../jobs/submission.ts';
-import { decodeFlattened, redactRequest, schemaFor } from '../run-instances/index.ts';
+import { decodeFlattened, redactRequest } from '../run-instances/index.ts';
 import { ALIASES, parseCommand } from './grammar.ts';
 import {
   acceptedReply,
@@ -188,7 +188,7 @@ function usableResponseUrl(deps: ChatDeps, platform: ChatPlatform, url: string |
 function decodePairs(deps: ChatDeps, pairs: ReadonlyArray<readonly [string, string]>) {
   const decoded = decodeFlattened(
     new URLSearchParams(pairs.map(([k, v]): [string, string] => [k, v])),
-    schemaFor(deps.profile),
+    submissionSchemaFor(deps.profile),
   );
   if (!decoded.ok) throw new InvalidRequestError(decoded.errors);
   return splitControlFields(decoded.value);

@@ -1,5 +1,6 @@
 import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
-import { decodeFlattened, jsonSyntaxViolation, type ProfileName, schemaFor } from '../run-instances/index.ts';
+import { submissionSchemaFor } from '../jobs/control-fields.ts';
+import { decodeFlattened, jsonSyntaxViolation, type ProfileName } from '../run-instances/index.ts';
 import { type HttpEvent, header } from './types.ts';
 
 /** A RunInstances request is a few KB; 64 KiB leaves room for UserData (16 KB) and tags, and no more. */
@@ -99,7 +100,7 @@ export function parseRequestBody(
         'looks like JSON but was sent as a form (curl --data sends application/x-www-form-urlencoded): send Content-Type: application/json',
       );
     }
-    const decoded = decodeFlattened(text, schemaFor(profile));
+    const decoded = decodeFlattened(text, submissionSchemaFor(profile));
     if (!decoded.ok) throw new InvalidRequestError(decoded.errors);
     return decoded.value;
   }

@@ -88,7 +88,14 @@ export function requestFingerprint(
   secret?: string,
 ): string {
   const text = JSON.stringify(
-    canonical({ request: secret ? request : redactRequest(request), region, ...control }),
+    canonical({
+      request: secret ? request : redactRequest(request),
+      region,
+      webhookUrl: control.webhookUrl,
+      metadata: control.metadata,
+      // Only when given: a request without it fingerprints as it did before minCount existed.
+      ...(control.minCount === null ? {} : { minCount: control.minCount }),
+    }),
   );
   return secret
     ? createHmac('sha256', secret).update(text).digest('hex')
@@ -181,6 +188,7 @@ export async function acceptJob(deps: AcceptDeps, input: AcceptInput): Promise<A
     requestedBy: input.caller,
     metadata: control.metadata,
     webhookUrl: control.webhookUrl,
+    minCount: control.minCount,
     ...(input.chat ? { chat: input.chat } : {}),
     createdAt: isoTime(deps.now),
   });

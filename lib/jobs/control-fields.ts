@@ -1,12 +1,13 @@
+import { z } from 'zod/mini';
 import type { ParamError } from '../errors.ts';
-import { RESERVED_NAMES } from '../run-instances/index.ts';
+import { type ProfileName, RESERVED_NAMES, schemaFor } from '../run-instances/index.ts';
 
 /**
  * Fields of our own that ride along with the RunInstances parameters and never reach Tencent
  * (docs/http-api.md, "Control fields").
  * Lower-case initials keep them apart from Tencent's PascalCase names.
  */
-export const CONTROL_FIELDS = ['webhookUrl', 'metadata'] as const;
+export const CONTROL_FIELDS = ['webhookUrl', 'metadata', 'minCount'] as const;
 
 /** metadata: a flat map of short strings, echoed in every event. */
 export const METADATA_LIMITS = { maxEntries: 20, maxKeyLength: 64, maxValueLength: 256 } as const;
@@ -20,6 +21,60 @@ const MAX_URL_LENGTH = 2048;
 export interface ControlFields {
   webhookUrl: string | null;
   metadata: Record<string, string>;
+  /** All or nothing: fewer instances than this RUNNING → the job terminates them and fails (null: off). */
+  minCount: number | null;
+}
+
+/**
+ * The control fields' shapes, for the flattened form (which leaves are integers) and the OpenAPI document.
+ * Their checks are checkControlFields' and checkSubmission's, whose messages say which rule failed.
+ */
+export const CONTROL_FIELDS_SHAPE = {
+  webhookUrl: z.optional(
+    z.string().check(z.maxLength(MAX_URL_LENGTH)).register(z.globalRegistry, {
+      description: "An https URL that receives this job's events, besides any configured default.",
+      format: 'uri',
+    }),
+  ),
+  metadata: z.optional(
+    z
+      .record(z.string().check(z.regex(METADATA_KEY), z.maxLength(METADATA_LIMITS.maxKeyLength)), z.string())
+      .register(z.globalRegistry, {
+        description: `Up to ${METADATA_LIMITS.maxEntries} short strings of your own, echoed in every event.`,
+      }),
+  ),
+  minCount: z.optional(
+    z.int().check(z.minimum(1)).register(z.globalRegistry, {
+      description:
+        'All or nothing: if fewer than this many instances reach RUNNING, the job terminates the ones it launched and ends FAILED with code MinCountNotMet. At most InstanceCount.',
+    }),
+  ),
+} as const satisfies Record<(typeof CONTROL_FIELDS)[number], z.ZodMiniType>;
+
+const submissionSchemas = new Map<ProfileName, z.ZodMiniType>();
+
+/** A submission's body as a schema: the profile's RunInstances parameters and the control fields. */
+export function submissionSchemaFor(profile: ProfileName): z.ZodMiniType {
+  let schema = submissionSchemas.get(profile);
+  if (!schema) {
+    schema = z.extend(schemaFor(profile), CONTROL_FIELDS_SHAPE);
+    submissionSchemas.set(profile, schema);
+  }
+  return schema;
+}
+
+/** minCount: an integer from 1; checkSubmission holds it to the request's InstanceCount. */
+function checkMinCount(value: unknown, errors: ParamError[]): number | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    errors.push({ param: 'minCount', code: 'InvalidParameter', message: 'must be an integer' });
+    return null;
+  }
+  if (value < 1) {
+    errors.push({ param: 'minCount', code: 'InvalidParameterValue.Range', message: 'must be at least 1' });
+    return null;
+  }
+  return value;
 }
 
 function checkWebhookUrl(value: unknown, errors: ParamError[]): string | null {
@@ -119,6 +174,7 @@ export function checkControlFields(raw: Readonly<Record<string, unknown>>): {
   const control = {
     webhookUrl: checkWebhookUrl(raw.webhookUrl, errors),
     metadata: checkMetadata(raw.metadata, errors),
+    minCount: checkMinCount(raw.minCount, errors),
   };
   return { control, errors };
 }

@@ -124,6 +124,13 @@ export interface Job {
   webhookUrl: string | null;
   /** The chat command the job came from, or null (over HTTP). */
   chat: ChatOrigin | null;
+  /**
+   * All or nothing (the `minCount` control field): fewer instances than this RUNNING → the poller terminates
+   * the job's instances and fails it with MinCountNotMet. Null: off.
+   */
+  minCount: number | null;
+  /** When the poller began terminating the instances of a job whose minCount was not met (SUBMITTED only). */
+  rollbackStartedAt: string | null;
   createdAt: string;
   updatedAt: string;
   submittedAt: string | null;
@@ -164,6 +171,7 @@ export const FIXED_FIELDS = [
   'metadata',
   'webhookUrl',
   'chat',
+  'minCount',
   'createdAt',
 ] as const satisfies ReadonlyArray<keyof Job>;
 
@@ -245,6 +253,7 @@ export function newJob(init: {
   metadata: Record<string, string>;
   webhookUrl: string | null;
   chat?: ChatOrigin | null;
+  minCount?: number | null;
   createdAt: string;
 }): Job {
   const clientToken = clientTokenFor(init.jobId, init.request);
@@ -261,6 +270,8 @@ export function newJob(init: {
     metadata: init.metadata,
     webhookUrl: init.webhookUrl,
     chat: init.chat ?? null,
+    minCount: init.minCount ?? null,
+    rollbackStartedAt: null,
     createdAt: init.createdAt,
     updatedAt: init.createdAt,
     submittedAt: null,

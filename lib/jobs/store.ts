@@ -48,7 +48,14 @@ function toItem(job: Job): Record<string, unknown> {
 
 /** A job from its item; attributes a transition removed (the claim, the password) read as absent or null. */
 export function fromItem(item: Record<string, unknown>): Job {
-  const job: Record<string, unknown> = { ...NO_SUBMISSION_YET, events: {}, chat: null, ...item };
+  const job: Record<string, unknown> = {
+    ...NO_SUBMISSION_YET,
+    events: {},
+    chat: null,
+    minCount: null,
+    rollbackStartedAt: null,
+    ...item,
+  };
   for (const key of INTERNAL) delete job[key];
   return job as unknown as Job;
 }

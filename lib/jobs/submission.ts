@@ -57,7 +57,11 @@ export function checkSubmission(
       message: `must not start with ${DERIVED_CLIENT_TOKEN_PREFIX}: this service derives such tokens from job ids; choose another, or send none`,
     });
   }
-  if (validation.ok) violations.push(...jobTagViolations(validation.request));
+  if (validation.ok)
+    violations.push(
+      ...jobTagViolations(validation.request),
+      ...minCountViolations(validation.request, control),
+    );
   if (!validation.ok || violations.length) throw new InvalidRequestError(violations);
   const denied = checkPolicy(validation.request, rules.policy);
   if (denied.length) throw new PolicyDeniedError(denied);
@@ -93,4 +97,31 @@ function jobTagViolations(request: RunInstancesRequest): ParamError[] {
       message: `gives the instances ${instanceTags} tags; at most ${MAX_INSTANCE_TAGS - 1}, as this service adds ${JOB_TAG_KEY}`,
     });
   return violations;
+}
+
+/**
+ * minCount is kept to what the job can do: no more than the instances asked for, and instances it may
+ * terminate (termination protection would leave the ones it must roll back running).
+ */
+function minCountViolations(request: RunInstancesRequest, control: ControlFields): ParamError[] {
+  if (control.minCount === null) return [];
+  const count = request.InstanceCount ?? 1;
+  if (control.minCount > count)
+    return [
+      {
+        param: 'minCount',
+        code: 'InvalidParameterValue.Range',
+        message: `is ${control.minCount}, more than the ${count} instance${count === 1 ? '' : 's'} InstanceCount asks for`,
+      },
+    ];
+  if (request.DisableApiTermination === true)
+    return [
+      {
+        param: 'minCount',
+        code: 'InvalidParameterCombination',
+        message:
+          'cannot be met by terminating instances that DisableApiTermination protects: send one of them, not both',
+      },
+    ];
+  return [];
 }

@@ -162,7 +162,7 @@ describe('the local stack over HTTP', () => {
     const fingerprint = requestFingerprint(
       validation.request,
       validation.region,
-      { webhookUrl: null, metadata: {} },
+      { webhookUrl: null, metadata: {}, minCount: null },
       IDEMPOTENCY_SECRET,
     );
     await beginIdempotentRequest(

@@ -56,17 +56,24 @@ describe('serverless.yml packaged with osls', () => {
       'ANY /v1/jobs',
       'ANY /v1/jobs/{jobId}',
       'ANY /v1/jobs/{jobId}/cancel',
+      'ANY /v1/jobs/{jobId}/events',
+      'ANY /v1/jobs/{jobId}/events/{eventId}/redeliver',
+      'ANY /v1/openapi.json',
       'ANY /v1/run-instances',
       'ANY /v1/run-instances/validate',
       'GET /v1/jobs',
       'GET /v1/jobs/{jobId}',
+      'GET /v1/jobs/{jobId}/events',
+      'GET /v1/openapi.json',
       'POST /v1/chatops/slack',
       'POST /v1/jobs/{jobId}/cancel',
+      'POST /v1/jobs/{jobId}/events/{eventId}/redeliver',
       'POST /v1/run-instances',
       'POST /v1/run-instances/validate',
     ]);
     // The chat endpoint's authentication is the platform's signature; the ANY routes answer 405 unauthenticated.
-    const open = (key: string) => key.startsWith('ANY ') || key === 'POST /v1/chatops/slack';
+    const open = (key: string) =>
+      key.startsWith('ANY ') || key === 'POST /v1/chatops/slack' || key === 'GET /v1/openapi.json';
     for (const route of routes)
       expect(route.AuthorizationType ?? 'NONE').toBe(open(String(route.RouteKey)) ? 'NONE' : 'AWS_IAM');
   });

@@ -34,6 +34,24 @@ describe('POST /v1/run-instances bodies', () => {
     expect(LoginSettings).toEqual({ Password: '[REDACTED]' });
   });
 
+  it('reads minCount from a form body as an integer, and holds it to InstanceCount', async () => {
+    const form = (extra: string) => formRunEvent(`${seedForm(1)}&InstanceCount=2&${extra}`);
+    expect((await post(form('minCount=2'))).response.statusCode).toBe(202);
+    const { api, response } = await post(form('minCount=3'));
+    expect(response.statusCode).toBe(400);
+    expect(problemOf(response).errors).toEqual([
+      expect.objectContaining({ param: 'minCount', code: 'InvalidParameterValue.Range' }),
+    ]);
+    expect(api.sqs.calls()).toHaveLength(0);
+  });
+
+  it('refuses a JSON minCount that is a string', async () => {
+    const { response } = await post(jsonRunEvent(JSON.stringify({ ...seedExample(1), minCount: '1' })));
+    expect(problemOf(response).errors).toEqual([
+      expect.objectContaining({ param: 'minCount', code: 'InvalidParameter' }),
+    ]);
+  });
+
   it('accepts a form body sent in clear', async () => {
     const { response } = await post(formRunEvent(seedForm(1)));
     expect(response.statusCode).toBe(202);

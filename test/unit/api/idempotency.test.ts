@@ -122,7 +122,7 @@ describe('requestFingerprint', () => {
       const json = validateRunInstances(seedExample(n), { profile: 'seed-2017' });
       const form = validateFlattenedRunInstances(seedForm(n), { profile: 'seed-2017' });
       if (!json.ok || !form.ok) throw new Error(`seed example ${n} does not validate`);
-      const control = { webhookUrl: null, metadata: {} };
+      const control = { webhookUrl: null, metadata: {}, minCount: null };
       expect(requestFingerprint(form.request, form.region, control)).toBe(
         requestFingerprint(json.request, json.region, control),
       );
@@ -165,7 +165,7 @@ describe('requestFingerprint', () => {
     const stored = fingerprintOf(withPassword('Qcloud@TestApi123++'), { secret: SECRET });
     const validation = validateRunInstances(withPassword('Qcloud@TestApi123++'), { profile: 'seed-2017' });
     if (!validation.ok) throw new Error('seed example 2 must validate');
-    const control = { webhookUrl: null, metadata: {} };
+    const control = { webhookUrl: null, metadata: {}, minCount: null };
     const guesses = [undefined, '', 'guess', 'Qcloud@TestApi123++'].map((secret) =>
       requestFingerprint(validation.request, validation.region, control, secret),
     );

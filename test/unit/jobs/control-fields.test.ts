@@ -11,24 +11,37 @@ function checkBody(body: Record<string, unknown>) {
 }
 
 describe('splitControlFields and checkControlFields', () => {
-  it('separates webhookUrl and metadata from the Tencent parameters', () => {
+  it('separates webhookUrl, metadata and minCount from the Tencent parameters', () => {
     const split = checkBody({
       ImageId: 'img-pmqg1cw7',
       webhookUrl: 'https://hooks.example.com/cvm',
       metadata: { team: 'web' },
+      minCount: 2,
     });
     expect(split).toEqual({
       tencent: { ImageId: 'img-pmqg1cw7' },
-      control: { webhookUrl: 'https://hooks.example.com/cvm', metadata: { team: 'web' } },
+      control: { webhookUrl: 'https://hooks.example.com/cvm', metadata: { team: 'web' }, minCount: 2 },
       errors: [],
     });
   });
 
-  it('defaults to no webhook and empty metadata', () => {
+  it('defaults to no webhook, empty metadata and no minCount', () => {
     expect(checkBody({ ImageId: 'img-pmqg1cw7' }).control).toEqual({
       webhookUrl: null,
       metadata: {},
+      minCount: null,
     });
+  });
+
+  it.each([
+    ['2', 'InvalidParameter'],
+    [1.5, 'InvalidParameter'],
+    [0, 'InvalidParameterValue.Range'],
+    [-1, 'InvalidParameterValue.Range'],
+  ])('refuses minCount %j with %s', (minCount, code) => {
+    const { errors, control } = checkBody({ minCount });
+    expect(errors).toEqual([expect.objectContaining({ param: 'minCount', code })]);
+    expect(control.minCount).toBeNull();
   });
 
   it('normalizes an https webhookUrl', () => {

@@ -62,3 +62,34 @@ describe("the job tag is the submitter's", () => {
     ]);
   });
 });
+
+describe('minCount is held to the request', () => {
+  const check = (request: Record<string, unknown>, minCount: unknown) => {
+    try {
+      return checkSubmission(RULES, { request, control: { minCount } }).control.minCount;
+    } catch (error) {
+      if (!(error instanceof InvalidRequestError)) throw error;
+      return error.violations.map(({ param, code }) => ({ param, code }));
+    }
+  };
+
+  it('takes 1 to InstanceCount (which defaults to 1)', () => {
+    expect(check(validRequest({ InstanceCount: 3 }), 3)).toBe(3);
+    expect(check(validRequest({ InstanceCount: 3 }), 1)).toBe(1);
+    expect(check(validRequest(), 1)).toBe(1);
+  });
+
+  it('refuses more than InstanceCount', () => {
+    expect(check(validRequest({ InstanceCount: 2 }), 3)).toEqual([
+      { param: 'minCount', code: 'InvalidParameterValue.Range' },
+    ]);
+    expect(check(validRequest(), 2)).toEqual([{ param: 'minCount', code: 'InvalidParameterValue.Range' }]);
+  });
+
+  it('refuses instances it could not terminate (DisableApiTermination)', () => {
+    expect(check(validRequest({ InstanceCount: 2, DisableApiTermination: true }), 2)).toEqual([
+      { param: 'minCount', code: 'InvalidParameterCombination' },
+    ]);
+    expect(check(validRequest({ InstanceCount: 2, DisableApiTermination: false }), 2)).toBe(2);
+  });
+});
