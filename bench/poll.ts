@@ -130,6 +130,7 @@ const pollDeps: PollDeps = {
   tencent,
   logger: silentLogger,
   describePacer: onePacer(),
+  terminatePacer: onePacer(),
   jobTimeoutMs: 3_600_000,
   visibilityGraceMs: 60_000,
 };

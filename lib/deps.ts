@@ -132,6 +132,8 @@ export function createScheduledDeps(
     ...queueWorkerDeps(config, 'poll', 'SUBMIT_QUEUE_URL', {}),
     newId: randomUUID,
     describePacer: pacerPerLimit(config, describeRate),
+    // TerminateInstances is a write API with RunInstances' limit of 10 calls a second (docs/tencent.md).
+    terminatePacer: pacerPerLimit(config, config.SUBMIT_RATE_PER_SECOND),
     jobTimeoutMs: config.JOB_TIMEOUT_SECONDS * 1000,
     visibilityGraceMs: config.INSTANCE_VISIBILITY_GRACE_MS,
     dispatcher: createGuardedDispatcher({ allowPrivate: config.WEBHOOK_ALLOW_PRIVATE }),

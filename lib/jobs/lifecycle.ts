@@ -14,7 +14,8 @@ export type TransitionField =
   | 'claimedAt'
   | 'sendOutcome'
   | 'reconcileAfter'
-  | 'lastError';
+  | 'lastError'
+  | 'rollback';
 type Stamp = 'submittedAt' | 'completedAt';
 
 export interface Transition {
@@ -120,6 +121,18 @@ export const TRANSITIONS = {
     from: ['SUBMITTED'],
     to: 'SUBMITTED',
     sets: ['instances'],
+    stamps: [],
+    removes: [],
+    emits: null,
+  },
+  /**
+   * Fewer than minCount instances can reach RUNNING: the poller begins terminating the job's instances. The job
+   * stays SUBMITTED (and polled) until every instance is terminated or gone, then fails with MinCountNotMet.
+   */
+  rollBack: {
+    from: ['SUBMITTED'],
+    to: 'SUBMITTED',
+    sets: ['instances', 'rollback'],
     stamps: [],
     removes: [],
     emits: null,
@@ -330,6 +343,15 @@ export function failJob(
 /** Records the instances' states and addresses while the job is SUBMITTED. */
 export function recordProgress(deps: OutboxDeps, job: Job, instances: JobInstance[]): Promise<Job> {
   return applyTransition(deps, job, 'progress', { instances });
+}
+
+/** Records that the job's minCount was not met and its instances are being terminated (lib/poll/min-count.ts). */
+export function startRollback(
+  deps: OutboxDeps,
+  job: Job,
+  change: { instances: JobInstance[]; rollback: NonNullable<Job['rollback']> },
+): Promise<Job> {
+  return applyTransition(deps, job, 'rollBack', change);
 }
 
 /** The poller's terminal moves from SUBMITTED (`fail` is failJob). */

@@ -94,6 +94,12 @@ export interface JobEvent {
   deliveries: Record<string, Delivery>;
 }
 
+/** A minCount that was not met: when the poller saw it, and how many instances had reached RUNNING. */
+export interface Rollback {
+  startedAt: string;
+  reason: string;
+}
+
 /** Where a job asked for in chat came from: its follow-ups go back there (docs/chatops.md). */
 export interface ChatOrigin {
   platform: 'slack' | 'mattermost';
@@ -129,8 +135,12 @@ export interface Job {
    * the job's instances and fails it with MinCountNotMet. Null: off.
    */
   minCount: number | null;
-  /** When the poller began terminating the instances of a job whose minCount was not met (SUBMITTED only). */
-  rollbackStartedAt: string | null;
+  /**
+   * Set when the poller saw that fewer than minCount instances can reach RUNNING and began terminating the
+   * job's instances (the job stays SUBMITTED until that is done, then FAILED with MinCountNotMet): when, and
+   * what it saw.
+   */
+  rollback: Rollback | null;
   createdAt: string;
   updatedAt: string;
   submittedAt: string | null;
@@ -271,7 +281,7 @@ export function newJob(init: {
     webhookUrl: init.webhookUrl,
     chat: init.chat ?? null,
     minCount: init.minCount ?? null,
-    rollbackStartedAt: null,
+    rollback: null,
     createdAt: init.createdAt,
     updatedAt: init.createdAt,
     submittedAt: null,
@@ -294,3 +304,26 @@ export const NO_SUBMISSION_YET = {
   lastError: null,
   submitRequestId: null,
 } as const satisfies Partial<Job>;
+
+/**
+ * Whether two lists of instances say the same, field by field: a job read back from DynamoDB need not keep
+ * its maps' key order, so comparing JSON text would see a change, and write progress, on every run.
+ */
+export function sameInstances(a: readonly JobInstance[], b: readonly JobInstance[]): boolean {
+  const sameList = (x: readonly string[], y: readonly string[]) =>
+    x.length === y.length && x.every((item, i) => item === y[i]);
+  return (
+    a.length === b.length &&
+    a.every((one, i) => {
+      const other = b[i];
+      return (
+        other !== undefined &&
+        one.instanceId === other.instanceId &&
+        one.state === other.state &&
+        one.reason === other.reason &&
+        sameList(one.privateIpAddresses, other.privateIpAddresses) &&
+        sameList(one.publicIpAddresses, other.publicIpAddresses)
+      );
+    })
+  );
+}

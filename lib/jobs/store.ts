@@ -53,7 +53,7 @@ export function fromItem(item: Record<string, unknown>): Job {
     events: {},
     chat: null,
     minCount: null,
-    rollbackStartedAt: null,
+    rollback: null,
     ...item,
   };
   for (const key of INTERNAL) delete job[key];

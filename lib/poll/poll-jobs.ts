@@ -1,11 +1,12 @@
 import { JobConflictError } from '../errors.ts';
 import { failJob, finishJob, recordProgress } from '../jobs/lifecycle.ts';
-import type { Job, JobError, JobInstance } from '../jobs/model.ts';
+import { type Job, type JobError, type JobInstance, sameInstances } from '../jobs/model.ts';
 import type { OutboxDeps } from '../jobs/outbox.ts';
 import { listPendingJobs } from '../jobs/store.ts';
 import type { Logger } from '../log.ts';
 import type { Pacer } from '../submit/pacer.ts';
 import type { TencentClient } from '../tencent/client.ts';
+import { minCountMissed, type RollbackDeps, rollBackJob } from './min-count.ts';
 
 /**
  * The poller (docs/job-lifecycle.md, "The poller"): every SUBMITTED job, through the sparse pending index,
@@ -14,7 +15,7 @@ import type { TencentClient } from '../tencent/client.ts';
  * holding its ids have answered. Every write goes through the lifecycle, conditioned on the job's version.
  */
 
-export interface PollDeps extends OutboxDeps {
+export interface PollDeps extends OutboxDeps, RollbackDeps {
   tencent: Pick<TencentClient, 'call'>;
   logger: Logger;
   /** The DescribeInstances pacer of a region (DESCRIBE_RATE_PER_SECOND). */
@@ -41,6 +42,10 @@ export interface PollSummary {
   deferred: number;
   /** Jobs another writer moved first (the write changed nothing). */
   conflicts: number;
+  /** Jobs whose minCount was not met, terminating their instances (not yet FAILED). */
+  rollingBack: number;
+  /** TerminateInstances calls made for them. */
+  terminateCalls: number;
 }
 
 /**
@@ -201,29 +206,6 @@ export function decide(job: Job, seen: Observation, now: number, timeoutMs: numb
   return sameInstances(instances, job.instances) ? { move: 'none' } : { move: 'progress' };
 }
 
-/**
- * Field by field: a job read back from DynamoDB need not keep its maps' key order, so comparing JSON text would
- * see a change, and write progress, on every run.
- */
-function sameInstances(a: readonly JobInstance[], b: readonly JobInstance[]): boolean {
-  const sameList = (x: readonly string[], y: readonly string[]) =>
-    x.length === y.length && x.every((item, i) => item === y[i]);
-  return (
-    a.length === b.length &&
-    a.every((one, i) => {
-      const other = b[i];
-      return (
-        other !== undefined &&
-        one.instanceId === other.instanceId &&
-        one.state === other.state &&
-        one.reason === other.reason &&
-        sameList(one.privateIpAddresses, other.privateIpAddresses) &&
-        sameList(one.publicIpAddresses, other.publicIpAddresses)
-      );
-    })
-  );
-}
-
 /** Runs `work` over `items` with at most `limit` at once. */
 async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
   let next = 0;
@@ -305,6 +287,8 @@ export async function pollSubmittedJobs(
     progressed: 0,
     deferred: 0,
     conflicts: 0,
+    rollingBack: 0,
+    terminateCalls: 0,
   };
   const timeLeft = () => options.remainingMs() - STOP_MARGIN_MS;
   const jobs = await listPendingJobs(deps, 'SUBMITTED', { limit: MAX_JOBS_PER_RUN });
@@ -324,6 +308,30 @@ export async function pollSubmittedJobs(
     const decision = decide(entry.job, observation, now, deps.jobTimeoutMs);
     const { instances } = observation;
     try {
+      const missed = minCountMissed(
+        entry.job,
+        observation.verdicts,
+        decision.move !== 'none' && decision.move !== 'progress',
+      );
+      if (entry.job.rollback !== null || missed !== null) {
+        const rolled = await rollBackJob(deps, entry.job, {
+          instances,
+          seen: entry.unanswered ? undefined : seen,
+          reason: missed,
+          timeLeft,
+        });
+        summary.terminateCalls += rolled.terminateCalls;
+        if (rolled.failed) summary.failed++;
+        else summary.rollingBack++;
+        if (rolled.written) options.onWritten?.(rolled.written);
+        if (rolled.failed)
+          deps.logger.info('job finished', {
+            jobId: entry.job.jobId,
+            outcome: 'fail',
+            code: 'MinCountNotMet',
+          });
+        return;
+      }
       if (decision.move === 'none') return;
       let written: Job;
       if (decision.move === 'progress') {

@@ -68,6 +68,7 @@ export async function startPollRig(
     ddb: { send: ddb.send } as ApiStack['ddb'],
     newId: randomUUID,
     describePacer: () => NO_PACING,
+    terminatePacer: () => NO_PACING,
     jobTimeoutMs: 900_000,
     visibilityGraceMs: 60_000,
     describeTimeoutMs: 2000,

@@ -66,6 +66,7 @@ const SAMPLE = {
   sendOutcome: 'unknown',
   reconcileAfter: '2098-12-31T23:59:30.000Z',
   lastError: { code: 'RequestLimitExceeded', message: 'slow down', requestId: 'req-throttled' },
+  rollback: { startedAt: '2098-12-31T23:59:45.000Z', reason: '0 of 1 instances reached RUNNING' },
 } as const;
 
 function changesFor<N extends TransitionName>(name: N): TransitionChanges<N> {
