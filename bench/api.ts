@@ -1,5 +1,8 @@
 /**
- * API benchmark (issue 5), printing figures only:
+ * API benchmark (issues 5 and 13), printing figures only:
+ *   - AWS calls per request, by route and kind, against the emulators (goal: an accepted submission costs at
+ *     most one job write, one ClientToken reservation and one SQS send, plus one idempotency write with an
+ *     Idempotency-Key; a listing page one Query);
  *   - warm handler invocations per second, in-process: against the emulators (dynalite + fauxqs over loopback)
  *     and with mocked AWS clients (aws-sdk-client-mock);
  *   - the API function's bundle (esbuild, minified ESM, as serverless-esbuild builds it) and its cold
@@ -21,6 +24,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { build } from 'esbuild';
 import type { ApiDeps } from '../lib/api/deps.ts';
 import { createApiHandler } from '../lib/api/handler.ts';
+import { ROUTES } from '../lib/api/router.ts';
 import type { HttpEvent } from '../lib/http/types.ts';
 import { silentLogger } from '../lib/log.ts';
 import { startLocalStack } from '../local/stack.ts';
@@ -77,6 +81,182 @@ const benchDeps: ApiDeps = {
     tokens: [{ name: 'bench', sha256: createHash('sha256').update(TOKEN).digest('hex') }],
   },
 };
+
+// 1a. AWS calls per request, by route and kind: every DynamoDB and SQS command the handler sends, counted.
+const calls: string[] = [];
+function kindOf(command: { constructor: { name: string }; input?: Record<string, unknown> }): string {
+  const input = command.input ?? {};
+  const name = command.constructor.name.replace(/Command$/, '');
+  if (input.IndexName) return `${name} ${input.IndexName}`;
+  const key = (input.Item ?? input.Key) as Record<string, unknown> | undefined;
+  const pk = typeof key?.pk === 'string' ? key.pk.split('#')[0] : undefined;
+  return pk ? `${name} ${pk}` : name;
+}
+const counted = <T extends { send: (...args: never[]) => unknown }>(client: T): T =>
+  ({
+    send: ((command: Parameters<T['send']>[0]) => {
+      calls.push(kindOf(command as never));
+      return (client.send as (c: unknown) => unknown)(command);
+    }) as T['send'],
+  }) as T;
+const countingHandler = createApiHandler({
+  ...benchDeps,
+  ddb: counted(benchDeps.ddb),
+  sqs: counted(benchDeps.sqs),
+});
+const authorized = (init: {
+  method: string;
+  path: string;
+  routeKey: string;
+  body?: string;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  params?: Record<string, string>;
+}): HttpEvent => {
+  const { body: _body, pathParameters: _params, queryStringParameters: _query, ...base } = event;
+  return {
+    ...base,
+    routeKey: init.routeKey,
+    rawPath: init.path,
+    rawQueryString: new URLSearchParams(init.query ?? {}).toString(),
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      ...(init.body ? { 'content-type': 'application/json' } : {}),
+      ...init.headers,
+    },
+    ...(init.query ? { queryStringParameters: init.query } : {}),
+    ...(init.params ? { pathParameters: init.params } : {}),
+    requestContext: {
+      ...event.requestContext,
+      routeKey: init.routeKey,
+      http: { ...event.requestContext.http, method: init.method, path: init.path },
+    },
+    ...(init.body === undefined ? {} : { body: init.body }),
+    isBase64Encoded: false,
+  };
+};
+async function callsOf(
+  label: string,
+  request: HttpEvent,
+  expected: number,
+): Promise<Record<string, unknown>> {
+  calls.length = 0;
+  const response = await countingHandler(request, context);
+  if (response.statusCode !== expected)
+    throw new Error(`${label}: unexpected ${response.statusCode}: ${response.body}`);
+  const byKind = new Map<string, number>();
+  for (const kind of calls) byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+  const kinds = [...byKind].map(([kind, n]) => `${n} ${kind}`).join(', ') || 'none';
+  console.log(`  ${label.padEnd(52)} ${String(calls.length).padStart(2)} calls: ${kinds}`);
+  return JSON.parse(response.body ?? '{}');
+}
+const seedBody = event.body ?? '';
+const withToken = JSON.stringify({ ...JSON.parse(seedBody), ClientToken: `bench-${randomUUID()}` });
+console.log('AWS calls per request, by route and kind (against the emulators):');
+const first = await callsOf(
+  'POST /v1/run-instances (seed example 2)',
+  authorized({ method: 'POST', path: '/v1/run-instances', routeKey: ROUTES.runInstances, body: seedBody }),
+  202,
+);
+await callsOf(
+  'POST /v1/run-instances with a ClientToken',
+  authorized({ method: 'POST', path: '/v1/run-instances', routeKey: ROUTES.runInstances, body: withToken }),
+  202,
+);
+const key = { 'idempotency-key': `"bench-${randomUUID()}"` };
+await callsOf(
+  'POST /v1/run-instances with an Idempotency-Key',
+  authorized({
+    method: 'POST',
+    path: '/v1/run-instances',
+    routeKey: ROUTES.runInstances,
+    body: seedBody,
+    headers: key,
+  }),
+  202,
+);
+await callsOf(
+  '  the same again (a replay)',
+  authorized({
+    method: 'POST',
+    path: '/v1/run-instances',
+    routeKey: ROUTES.runInstances,
+    body: seedBody,
+    headers: key,
+  }),
+  202,
+);
+await callsOf(
+  'POST /v1/run-instances/validate',
+  authorized({
+    method: 'POST',
+    path: '/v1/run-instances/validate',
+    routeKey: ROUTES.validate,
+    body: seedBody,
+  }),
+  200,
+);
+const jobId = String(first.jobId);
+await callsOf(
+  'GET /v1/jobs/{jobId}',
+  authorized({ method: 'GET', path: `/v1/jobs/${jobId}`, routeKey: ROUTES.getJob, params: { jobId } }),
+  200,
+);
+const page = await callsOf(
+  'GET /v1/jobs?limit=2 (a page)',
+  authorized({ method: 'GET', path: '/v1/jobs', routeKey: ROUTES.listJobs, query: { limit: '2' } }),
+  200,
+);
+await callsOf(
+  'GET /v1/jobs?limit=2&cursor=… (the next page)',
+  authorized({
+    method: 'GET',
+    path: '/v1/jobs',
+    routeKey: ROUTES.listJobs,
+    query: { limit: '2', cursor: String(page.next) },
+  }),
+  200,
+);
+await callsOf(
+  'POST /v1/jobs/{jobId}/cancel',
+  authorized({
+    method: 'POST',
+    path: `/v1/jobs/${jobId}/cancel`,
+    routeKey: ROUTES.cancelJob,
+    params: { jobId },
+  }),
+  200,
+);
+await callsOf(
+  'GET /v1/jobs/{jobId}/events',
+  authorized({
+    method: 'GET',
+    path: `/v1/jobs/${jobId}/events`,
+    routeKey: ROUTES.jobEvents,
+    params: { jobId },
+  }),
+  200,
+);
+const eventId = `evt_${jobId}_cancelled`;
+await callsOf(
+  'POST /v1/jobs/{jobId}/events/{eventId}/redeliver',
+  authorized({
+    method: 'POST',
+    path: `/v1/jobs/${jobId}/events/${eventId}/redeliver`,
+    routeKey: ROUTES.redeliverEvent,
+    params: { jobId, eventId },
+  }),
+  202,
+);
+await callsOf(
+  'GET /v1/openapi.json',
+  authorized({ method: 'GET', path: '/v1/openapi.json', routeKey: ROUTES.openApi }),
+  200,
+);
+console.log(
+  '  goals: an accepted submission <= 1 job write + 1 ClientToken reservation + 1 SQS send (+ 1 idempotency write with a key); a listing page 1 Query',
+);
+
 const emulated = createApiHandler(benchDeps);
 await invocationsPerSecond(emulated, 1000);
 console.log(
