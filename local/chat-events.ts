@@ -26,6 +26,7 @@ const COMMANDS: Record<string, Record<string, string>> = {
   run: { text: 'run zone=ap-guangzhou-3 image=img-pmqg1cw7 type=S5.MEDIUM4 count=1 name=web' },
   check: { text: 'check zone=ap-guangzhou-3 image=img-pmqg1cw7 type=S5.MEDIUM4 count=2' },
   status: { text: 'status 00000000-0000-4000-8000-000000000001' },
+  list: { text: 'list' },
   help: { text: 'help' },
 };
 

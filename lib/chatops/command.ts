@@ -19,16 +19,18 @@ import { splitControlFields, submissionSchemaFor } from '../jobs/control-fields.
 import type { ChatOrigin } from '../jobs/model.ts';
 import { toJobView } from '../jobs/model.ts';
 import type { OutboxDeps } from '../jobs/outbox.ts';
-import { getJob } from '../jobs/store.ts';
+import { getJob, listJobsForCaller } from '../jobs/store.ts';
 import { checkSubmission, submissionRules } from '../jobs/submission.ts';
 import { decodeFlattened, redactRequest } from '../run-instances/index.ts';
-import { ALIASES, parseCommand } from './grammar.ts';
+import { ALIASES, type ChatCommand, parseCommand } from './grammar.ts';
 import {
   acceptedReply,
   type ChatMessage,
   type ChatPlatform,
   checkedReply,
   helpReply,
+  type JobListing,
+  listReply,
   notAllowedReply,
   notFoundReply,
   refusedReply,
@@ -286,9 +288,53 @@ async function answer(
       if (!job || job.requestedBy !== caller) return reply(notFoundReply(platform, command.jobId));
       return reply(statusReply(platform, toJobView(job)));
     }
+    case 'list':
+      return reply(listReply(platform, slash, await listOwnJobs(deps, caller, command)));
     default:
       return runOrCheck(deps, platform, command.kind, command.pairs, context);
   }
+}
+
+/** How many jobs `list` shows. */
+const LIST_PAGE = 10;
+/**
+ * How many of the caller's newest jobs a `list` with statuses reads to find them. The statuses are picked out
+ * here rather than by the store's filter, which reads on, Query after Query, until its page is full: `list`
+ * keeps to one Query (docs/chatops.md, "The 3-second answer").
+ */
+const LIST_WINDOW = 50;
+
+/**
+ * The caller's own jobs for `list`, newest first, from one Query of the caller index: at most LIST_PAGE of them,
+ * and where the next ones start when there are more.
+ */
+async function listOwnJobs(
+  deps: ChatDeps,
+  caller: string,
+  command: Extract<ChatCommand, { kind: 'list' }>,
+): Promise<JobListing> {
+  const { statuses, before } = command;
+  const filtered = statuses.length > 0;
+  const page = await listJobsForCaller(deps, caller, {
+    // One more than a page tells whether there are more without a second Query.
+    limit: filtered ? LIST_WINDOW : LIST_PAGE + 1,
+    // Strictly before: the store's bound is inclusive, and times are ISO with milliseconds.
+    ...(before === undefined ? {} : { to: new Date(Date.parse(before) - 1).toISOString() }),
+  });
+  const matching = filtered ? page.jobs.filter((job) => statuses.includes(job.status)) : page.jobs;
+  const shown = matching.slice(0, LIST_PAGE);
+  // The next page starts after the last job shown when more matched, else after the last one read, when the
+  // listing stopped before the caller's oldest job.
+  const unread = page.next !== undefined;
+  const last =
+    matching.length > LIST_PAGE ? shown.at(-1) : unread && page.jobs.length ? page.jobs.at(-1) : undefined;
+  return {
+    jobs: shown.map((job) => toJobView(job)),
+    statuses,
+    ...(before === undefined ? {} : { before }),
+    ...(filtered && unread ? { read: page.jobs.length } : {}),
+    ...(last === undefined ? {} : { next: last.createdAt }),
+  };
 }
 
 async function runOrCheck(

@@ -1,5 +1,6 @@
 import type { ParamError } from '../errors.ts';
 import { CONTROL_FIELDS } from '../jobs/control-fields.ts';
+import { JOB_STATUSES, type JobStatus } from '../jobs/model.ts';
 import { CODES, RESERVED_NAMES } from '../run-instances/index.ts';
 import { suggestName } from '../run-instances/suggest.ts';
 
@@ -14,6 +15,8 @@ import { suggestName } from '../run-instances/suggest.ts';
 export type ChatCommand =
   | { kind: 'run' | 'check'; pairs: Array<[string, string]> }
   | { kind: 'status' | 'cancel'; jobId: string }
+  /** The caller's own jobs: in one of `statuses` (none: any), created before `before` (an ISO time) if given. */
+  | { kind: 'list'; statuses: JobStatus[]; before?: string }
   | { kind: 'help'; topic?: string }
   /**
    * The text's mistakes, every one; for `run` and `check`, also the pairs that did parse, so the caller can
@@ -50,7 +53,7 @@ export const ALIASES: Readonly<Record<string, AliasTarget>> = Object.freeze({
 });
 
 /** The verbs, in the order help lists them. */
-export const VERBS = ['run', 'check', 'status', 'cancel', 'help'] as const;
+export const VERBS = ['run', 'check', 'status', 'cancel', 'list', 'help'] as const;
 
 /** Slack caps a slash command's text at 4,000 characters; anything longer did not come from a chat client. */
 export const MAX_TEXT_LENGTH = 4000;
@@ -294,6 +297,85 @@ const parseJobVerb =
     return { kind: verb, jobId: jobId.toLowerCase() };
   };
 
+/**
+ * A time `before=` takes: an ISO 8601 date, or a date and time with its zone (`Z` or `+08:00`), since a time
+ * without one would be read in the Lambda's own zone. The listing prints its times in the same form.
+ */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/i;
+
+/** The time `before=` names in milliseconds, or NaN: Date.parse alone takes February 30th as March 2nd. */
+function isoTimeOf(value: string): number {
+  if (!ISO_TIME.test(value)) return Number.NaN;
+  const [year = 0, month = 0, day = 0] = value.slice(0, 10).split('-').map(Number);
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  const real = date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  return real ? Date.parse(value) : Number.NaN;
+}
+
+/** A status as a chat user may type it (`failed`, `timed-out`), or undefined when it names none. */
+function statusNamed(word: string): JobStatus | undefined {
+  const name = word.toUpperCase().replace(/-/g, '_');
+  return JOB_STATUSES.find((status) => status === name);
+}
+
+/**
+ * `list [status[,status…] …] [before=<time>]`: statuses in any case, separated by commas or spaces; every word
+ * that is neither a status nor one `before=` with an ISO time is a mistake, the valid statuses listed.
+ */
+function parseList(args: readonly string[], errors: ParamError[]): ChatCommand {
+  const statuses = new Set<JobStatus>();
+  let before: string | undefined;
+  for (const word of args) {
+    const equals = word.indexOf('=');
+    if (equals !== -1) {
+      const key = word.slice(0, equals);
+      const value = word.slice(equals + 1);
+      if (key.toLowerCase() !== 'before') {
+        errors.push(
+          error(clip(key), CODES.unknownParameter, 'list takes statuses and before=<time>, nothing else'),
+        );
+        continue;
+      }
+      if (before !== undefined) {
+        errors.push(error('before', CODES.duplicate, 'is given more than once'));
+        continue;
+      }
+      const at = isoTimeOf(value);
+      if (Number.isNaN(at)) {
+        errors.push(
+          error(
+            'before',
+            CODES.invalidValue,
+            `${echo(value)} is not an ISO 8601 time, e.g. 2026-12-01T00:00:00Z`,
+          ),
+        );
+        continue;
+      }
+      before = new Date(at).toISOString();
+      continue;
+    }
+    for (const item of word.split(',')) {
+      if (item === '') continue;
+      const status = statusNamed(item);
+      if (status !== undefined) {
+        statuses.add(status);
+        continue;
+      }
+      const guess = suggestName(item.toUpperCase(), JOB_STATUSES);
+      const hint = guess === undefined ? '' : ` (did you mean ${guess}?)`;
+      errors.push(
+        error(
+          'status',
+          CODES.invalidValue,
+          `${echo(item)} is not a status: use ${JOB_STATUSES.join(', ')}${hint}`,
+        ),
+      );
+    }
+  }
+  return { kind: 'list', statuses: [...statuses], ...(before === undefined ? {} : { before }) };
+}
+
 /** `help [topic]`: at most one topic, lower-cased and clipped (the renderer may repeat an unknown one). */
 function parseHelp(args: readonly string[], errors: ParamError[]): ChatCommand {
   const [topic, ...extra] = args;
@@ -309,6 +391,7 @@ const PARSERS: ReadonlyMap<string, VerbParser> = new Map<(typeof VERBS)[number],
   ['check', (args, errors) => ({ kind: 'check', pairs: parsePairs(args, errors) })],
   ['status', parseJobVerb('status')],
   ['cancel', parseJobVerb('cancel')],
+  ['list', parseList],
   ['help', parseHelp],
 ]);
 

@@ -564,6 +564,100 @@ export function notFoundReply(platform: ChatPlatform, jobId: string): ChatMessag
   }));
 }
 
+/** A page of the caller's own jobs, as `list` found it. */
+export interface JobListing {
+  /** The jobs shown, newest first. */
+  jobs: readonly JobView[];
+  /** The statuses asked for; empty: every status. */
+  statuses: readonly JobStatus[];
+  /** The `before=` time asked for. */
+  before?: string;
+  /** How many of the caller's newest jobs a filtered listing read, when it left older ones unread. */
+  read?: number;
+  /** When there are more to see: the `before=` time that lists them. */
+  next?: string;
+}
+
+/** At most this many instance ids are shown on a job's line of a listing. */
+const MAX_LINE_IDS = 3;
+
+/** One job of a listing on one line: id, status, region, its instances (or what it asked for), error, created. */
+function listLine(f: Formatter, job: JobView): string {
+  const [emoji] = STATUS[job.status];
+  const ids = job.instances.slice(0, MAX_LINE_IDS).map((instance) => f.code(instance.instanceId, CUT.id));
+  const more = job.instances.length > MAX_LINE_IDS ? ` (+${job.instances.length - MAX_LINE_IDS} more)` : '';
+  const count = parameter(job.request, ['InstanceCount']) ?? '1';
+  const instances = job.instances.length
+    ? `${plural(job.instances.length, 'instance')}: ${ids.join(', ')}${more}`
+    : `${f.text(count, CUT.state)} asked for, no instances yet`;
+  return [
+    `${emoji} ${f.code(job.jobId, CUT.id)} \`${job.status}\``,
+    f.code(job.region, CUT.state),
+    instances,
+    ...(job.error ? [`error ${f.code(job.error.code, CUT.errorCode)}`] : []),
+    `created ${f.code(job.createdAt, CUT.time)}`,
+  ].join(' · ');
+}
+
+/**
+ * The ephemeral answer of `list`: the caller's jobs one line each, newest first, how many are shown, and the
+ * `list … before=<time>` that shows the next ones when there are more; a friendly line when there are none.
+ */
+export function listReply(platform: ChatPlatform, command: string, listing: JobListing): ChatMessage {
+  return reply(platform, (f) => {
+    const { jobs, statuses, before, read, next } = listing;
+    const slash = (words: string) => f.code(`${command} ${words}`, CUT.message);
+    /** What was asked for: formatted for the message, or plain for Slack's one-line fallback. */
+    const asked = (formatted: boolean) => ({
+      which: statuses.map((status) => (formatted ? `\`${status}\`` : status)).join(' or '),
+      since:
+        before === undefined
+          ? ''
+          : ` created before ${formatted ? f.code(before, CUT.time) : f.text(before, CUT.time)}`,
+    });
+    // The statuses as list takes them, in lower case with hyphens: a Mattermost code span holds no `_`.
+    const typed = statuses.map((status) => status.toLowerCase().replace(/_/g, '-')).join(',');
+    const again =
+      next === undefined ? undefined : slash(['list', typed, `before=${next}`].filter(Boolean).join(' '));
+    if (!jobs.length) {
+      const recent = read === undefined ? '' : `${read} most recent `;
+      const none = (formatted: boolean) => {
+        const { which, since } = asked(formatted);
+        if (statuses.length) return `None of your ${recent}jobs${since} is ${which}.`;
+        return before === undefined ? 'You have no jobs yet.' : `You have no jobs${since}.`;
+      };
+      const start =
+        statuses.length || before !== undefined
+          ? []
+          : [`${slash('run …')} launches some, ${slash('help')} says how.`];
+      return {
+        response_type: 'ephemeral',
+        summary: `:open_file_folder: ${none(false)}`,
+        parts: [
+          lines(`:open_file_folder: ${none(true)}`, ...start, ...(again ? [`Older ones: ${again}`] : [])),
+        ],
+      };
+    }
+    const title = (formatted: boolean) => {
+      const { which, since } = asked(formatted);
+      return `Your ${statuses.length ? `${which} ` : ''}jobs${since}`;
+    };
+    const shown = `newest first: ${plural(jobs.length, 'job')} shown`;
+    const looked = read === undefined ? '' : ` (this looked at your ${read} most recent jobs)`;
+    return {
+      response_type: 'ephemeral',
+      summary: `:clipboard: ${title(false)}, ${shown}`,
+      parts: [
+        lines(`:clipboard: ${f.bold(title(true))}, ${shown}`, ...listed(f, jobs, (job) => listLine(f, job))),
+        lines(
+          ...(again ? [`More: ${again}${looked}`] : []),
+          `${slash('status')} with a job id shows that job in full.`,
+        ),
+      ],
+    };
+  });
+}
+
 /** The commands `help` shows: the verb, an example's arguments, what it does. */
 const COMMANDS: ReadonlyArray<readonly [verb: string, example: string, what: string]> = [
   [
@@ -578,10 +672,15 @@ const COMMANDS: ReadonlyArray<readonly [verb: string, example: string, what: str
   ],
   ['status', '1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b', "a job's status, its instances and their addresses"],
   ['cancel', '1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b', 'cancel a job nothing was sent to Tencent for yet'],
+  [
+    'list',
+    '',
+    'your own jobs, newest first, one line each; `list failed,timed_out` shows only those, `list before=2026-12-01` older ones',
+  ],
   ['help', '', 'this message'],
 ];
 
-/** The ephemeral usage of `command`: run, check, status and help with examples, and the aliases when given. */
+/** The ephemeral usage of `command`: every verb with an example, and the aliases when given. */
 export function helpReply(
   platform: ChatPlatform,
   command: string,
@@ -595,7 +694,7 @@ export function helpReply(
     const entries = Object.entries(aliases);
     return {
       response_type: 'ephemeral',
-      summary: `Usage: ${f.text(command, CUT.value)} run | check | status | help`,
+      summary: `Usage: ${f.text(command, CUT.value)} run | check | status | cancel | list | help`,
       parts: [
         lines(`${f.bold('cvm-provisioner')}: launch Tencent Cloud CVM instances from chat.`, ...usage),
         lines(

@@ -52,10 +52,12 @@ describe('the sample events in events/chat', () => {
       [
         'mattermost-check.json',
         'mattermost-help.json',
+        'mattermost-list.json',
         'mattermost-run.json',
         'mattermost-status.json',
         'slack-check.json',
         'slack-help.json',
+        'slack-list.json',
         'slack-run.json',
         'slack-ssl-check.json',
         'slack-status.json',
@@ -81,6 +83,10 @@ describe('the sample events in events/chat', () => {
 
   it.each(['slack-status.json', 'mattermost-status.json'])('%s finds no such job', async (name) => {
     expect(await textOf(name)).toMatch(/not found|no job/i);
+  });
+
+  it.each(['slack-list.json', 'mattermost-list.json'])('%s lists the chat user’s jobs', async (name) => {
+    expect(await textOf(name)).toMatch(/Your jobs|no jobs yet/);
   });
 
   it.each(['slack-help.json', 'mattermost-help.json'])('%s shows usage', async (name) => {

@@ -3,7 +3,8 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ChatDeps, handleSlashCommand } from '../../../lib/chatops/command.ts';
 import type { HttpResponse } from '../../../lib/http/types.ts';
-import { getJob } from '../../../lib/jobs/store.ts';
+import type { JobStatus } from '../../../lib/jobs/model.ts';
+import { createJob, getJob } from '../../../lib/jobs/store.ts';
 import {
   CHANNEL,
   commandFields,
@@ -16,7 +17,9 @@ import {
   TEAM,
   USER,
 } from '../../helpers/chat.ts';
+import { CLOCK_START } from '../../helpers/clock.ts';
 import { type ApiEmulators, type ApiStack, emulatorApi, startApiEmulators } from '../../helpers/emulators.ts';
+import { jobIdOf, jobIn } from '../../helpers/jobs.ts';
 
 let env: ApiEmulators;
 beforeAll(async () => {
@@ -299,5 +302,124 @@ describe('check, status and help', () => {
       expect(reply.text).toMatch(/run/);
       expect(reply.text).toMatch(/status/);
     }
+  });
+});
+
+describe('list', () => {
+  const OWN = `slack:${TEAM}/${USER}`;
+  const minute = (n: number) => new Date(CLOCK_START + n * 60_000).toISOString();
+
+  /** Stores a job of `requestedBy`'s in `status`, created `minutes` after the test clock's start. */
+  async function seed(n: number, status: JobStatus, requestedBy: string, minutes: number) {
+    const jobId = jobIdOf(n);
+    await createJob(deps, jobIn(status, { jobId, requestedBy, createdAt: minute(minutes) }));
+    return jobId;
+  }
+
+  /** The names of the AWS commands sent while `run` runs. */
+  async function commandsOf<T>(run: () => Promise<T>): Promise<{ result: T; sent: string[] }> {
+    const sent: string[] = [];
+    const ddb = deps.ddb;
+    deps.ddb = {
+      send: ((command: { constructor: { name: string } }) => {
+        sent.push(command.constructor.name);
+        return ddb.send(command as never);
+      }) as typeof ddb.send,
+    } as typeof ddb;
+    try {
+      return { result: await run(), sent };
+    } finally {
+      deps.ddb = ddb;
+    }
+  }
+
+  const ids = (text: string) => [...text.matchAll(new RegExp(JOB_ID, 'g'))].map((m) => m[0]);
+
+  it('lists the caller’s own jobs newest first, with one Query, and nobody else’s', async () => {
+    const older = await seed(1, 'SUCCEEDED', OWN, 1);
+    const newest = await seed(2, 'FAILED', OWN, 3);
+    const middle = await seed(3, 'QUEUED', OWN, 2);
+    const strangers = [
+      await seed(4, 'SUCCEEDED', `slack:${TEAM}/U0BOB0001`, 4),
+      await seed(5, 'SUCCEEDED', `slack:T0OTHER01/${USER}`, 5),
+      await seed(6, 'SUCCEEDED', `mattermost:${TEAM}/${USER}`, 6),
+      await seed(7, 'SUCCEEDED', USER, 7),
+    ];
+    const { result, sent } = await commandsOf(() => slack('list'));
+    const reply = replyOf(result);
+    expect(reply.response_type).toBe('ephemeral');
+    expect(sent).toEqual(['QueryCommand']);
+    expect(ids(reply.all)).toEqual([newest, middle, older]);
+    for (const jobId of strangers) expect(reply.all).not.toContain(jobId);
+    expect(reply.all).toContain('3 jobs shown');
+    expect(reply.all).toContain('ResourceInsufficient.SpecifiedInstanceType');
+    expect(reply.all).toContain(minute(3));
+  });
+
+  it('lists a job the caller just ran from chat, on that platform only', async () => {
+    const jobId = jobIdIn(replyOf(await slack(RUN)));
+    expect(replyOf(await slack('list')).all).toContain(jobId);
+    const body = formBody(commandFields('list', { token: MATTERMOST_TOKEN }));
+    const mattermost = replyOf(await handleSlashCommand(deps, mattermostRequest(body)));
+    expect(mattermost.text).not.toContain(jobId);
+    expect(mattermost.text).toContain('You have no jobs yet.');
+  });
+
+  it('shows only the statuses asked for, with one Query', async () => {
+    const failed = await seed(1, 'FAILED', OWN, 1);
+    const cancelled = await seed(2, 'CANCELLED', OWN, 2);
+    const succeeded = await seed(3, 'SUCCEEDED', OWN, 3);
+    const { result, sent } = await commandsOf(() => slack('list failed,Cancelled'));
+    const reply = replyOf(result);
+    expect(sent).toEqual(['QueryCommand']);
+    expect(ids(reply.all)).toEqual([cancelled, failed]);
+    expect(reply.all).not.toContain(succeeded);
+  });
+
+  it('refuses an unknown status, naming the valid ones, without reading the table', async () => {
+    await seed(1, 'FAILED', OWN, 1);
+    const { result, sent } = await commandsOf(() => slack('list running'));
+    const reply = replyOf(result);
+    expect(sent).toEqual([]);
+    expect(reply.text).toMatch(/could not be read: 1 problem/);
+    expect(reply.all).toContain('is not a status');
+    for (const status of ['QUEUED', 'SUBMITTED', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED'])
+      expect(reply.all).toContain(status);
+  });
+
+  it('answers a caller without jobs with a friendly line', async () => {
+    await seed(1, 'SUCCEEDED', `slack:${TEAM}/U0BOB0001`, 1);
+    const reply = replyOf(await slack('list'));
+    expect(reply.response_type).toBe('ephemeral');
+    expect(reply.all).toContain('You have no jobs yet.');
+    expect(ids(reply.all)).toEqual([]);
+    expect(replyOf(await slack('list timed_out')).all).toContain('None of your jobs is `TIMED_OUT`.');
+  });
+
+  it('shows ten, says so, and names the list command that shows the rest', async () => {
+    const own: string[] = [];
+    for (let n = 1; n <= 13; n++) own.unshift(await seed(n, 'SUCCEEDED', OWN, n));
+    const first = replyOf(await slack('list'));
+    expect(ids(first.all)).toEqual(own.slice(0, 10));
+    expect(first.all).toContain('10 jobs shown');
+    const more = /`\/cvm (list before=[^`]+)`/.exec(first.all)?.[1];
+    expect(more).toBe(`list before=${minute(4)}`);
+    const rest = replyOf(await slack(more ?? ''));
+    expect(ids(rest.all)).toEqual(own.slice(10));
+    expect(rest.all).toContain('3 jobs shown');
+    expect(rest.all).not.toContain('More');
+  });
+
+  it('says how far a filtered listing looked, and goes on from there', async () => {
+    // The oldest job is the only failed one, behind more than a listing reads at once.
+    const failed = await seed(1, 'FAILED', OWN, 1);
+    for (let n = 2; n <= 52; n++) await seed(n, 'SUCCEEDED', OWN, n);
+    const first = replyOf(await slack('list failed'));
+    expect(first.all).toContain('None of your 50 most recent jobs is `FAILED`.');
+    const older = /`\/cvm (list failed before=[^`]+)`/.exec(first.all)?.[1];
+    expect(older).toBe(`list failed before=${minute(3)}`);
+    const { result, sent } = await commandsOf(() => slack(older ?? ''));
+    expect(sent).toEqual(['QueryCommand']);
+    expect(ids(replyOf(result).all)).toEqual([failed]);
   });
 });

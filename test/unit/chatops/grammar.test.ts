@@ -8,6 +8,7 @@ import {
   tokenize,
   VERBS,
 } from '../../../lib/chatops/grammar.ts';
+import { JOB_STATUSES } from '../../../lib/jobs/model.ts';
 import { CODES } from '../../../lib/run-instances/index.ts';
 
 const JOB_ID = '3f2c9a8e-1b7d-4c5e-9f0a-2b6d8e4c1a3f';
@@ -79,6 +80,40 @@ describe('the verbs', () => {
     expect(error).toMatchObject({ param: '(command)', code: CODES.invalidAction });
     for (const verb of VERBS) expect(error?.message).toContain(verb);
     expect(error?.message).toContain('did you mean run?');
+  });
+
+  it('parses list alone as every status, no time bound', () => {
+    expect(parseCommand('list')).toEqual({ kind: 'list', statuses: [] });
+    expect(parseCommand('LIST').kind).toBe('list');
+  });
+
+  it('parses list with statuses in any case, by commas or spaces, once each and in order', () => {
+    expect(parseCommand('list failed,TIMED_OUT')).toEqual({
+      kind: 'list',
+      statuses: ['FAILED', 'TIMED_OUT'],
+    });
+    expect(parseCommand('list partially-failed Queued failed,queued')).toEqual({
+      kind: 'list',
+      statuses: ['PARTIALLY_FAILED', 'QUEUED', 'FAILED'],
+    });
+  });
+
+  it('parses list before=<time> into a UTC ISO time, a date or a time with its zone', () => {
+    expect(parseCommand('list before=2026-12-02T12:00:00Z')).toEqual({
+      kind: 'list',
+      statuses: [],
+      before: '2026-12-02T12:00:00.000Z',
+    });
+    expect(parseCommand('list succeeded before=2026-12-02T20:00:00.5+08:00')).toEqual({
+      kind: 'list',
+      statuses: ['SUCCEEDED'],
+      before: '2026-12-02T12:00:00.500Z',
+    });
+    expect(parseCommand('list Before=2026-12-01')).toEqual({
+      kind: 'list',
+      statuses: [],
+      before: '2026-12-01T00:00:00.000Z',
+    });
   });
 
   it('suggests nothing for a word far from every verb', () => {
@@ -359,6 +394,28 @@ describe('mistakes', () => {
     expect(errorsOf(`status nope extra`).map((e) => e.param)).toEqual(['(command)', 'jobId']);
   });
 
+  it('refuses list with an unknown status, naming every valid one and the near miss', () => {
+    const [error, ...rest] = errorsOf('list faild');
+    expect(rest).toEqual([]);
+    expect(error).toMatchObject({ param: 'status', code: CODES.invalidValue });
+    for (const status of JOB_STATUSES) expect(error?.message).toContain(status);
+    expect(error?.message).toContain('"faild" is not a status');
+    expect(error?.message).toContain('did you mean FAILED?');
+  });
+
+  it.each([
+    ['a word that is no status', 'list mine', ['status']],
+    ['two unknown statuses in one list', 'list failed,nope,running', ['status', 'status']],
+    ['a time that is no time', 'list before=yesterday', ['before']],
+    ['a time without its zone', 'list before=2026-12-01T10:00', ['before']],
+    ['an impossible date', 'list before=2026-02-30T00:00:00Z', ['before']],
+    ['before twice', 'list before=2026-12-01 before=2026-11-01', ['before']],
+    ['another key', 'list limit=5', ['limit']],
+    ['a job id', `list ${JOB_ID}`, ['status']],
+  ])('refuses list with %s', (_name, text, params) => {
+    expect(errorsOf(text).map((e) => e.param)).toEqual(params);
+  });
+
   it('refuses help with more than one topic', () => {
     expect(errorsOf('help run check')).toEqual([
       { param: '(command)', code: CODES.invalidParameter, message: expect.any(String) },
@@ -397,7 +454,7 @@ describe('mistakes', () => {
 
 describe('properties', () => {
   const isKnown = (command: ChatCommand) =>
-    ['run', 'check', 'status', 'help', 'invalid'].includes(command.kind);
+    ['run', 'check', 'status', 'cancel', 'list', 'help', 'invalid'].includes(command.kind);
 
   it('never throws on any string, and never touches Object.prototype', () => {
     const before = Object.getOwnPropertyNames(Object.prototype).sort();
@@ -405,6 +462,9 @@ describe('properties', () => {
       'run ',
       'check ',
       'status ',
+      'list ',
+      'failed,',
+      'before=',
       'help ',
       '=',
       '.',

@@ -9,6 +9,7 @@ import {
   escapeSlack,
   followUpMessage,
   helpReply,
+  listReply,
   MATTERMOST_MAX_TEXT,
   notAllowedReply,
   notFoundReply,
@@ -117,6 +118,14 @@ function everyReply(platform: ChatPlatform, job: JobView, errors: readonly Param
     notFoundReply(platform, job.jobId),
     helpReply(platform, '/cvm', { zone: 'Placement.Zone', type: 'InstanceType' }),
     notAllowedReply(platform),
+    listReply(platform, '/cvm', {
+      jobs: Array.from({ length: 10 }, () => job),
+      statuses: ['PARTIALLY_FAILED', 'TIMED_OUT'],
+      before: '2026-12-02T12:00:00.000Z',
+      read: 50,
+      next: '2026-12-01T12:00:00.000Z',
+    }),
+    listReply(platform, '/cvm', { jobs: [job], statuses: [] }),
   ];
 }
 
@@ -239,15 +248,83 @@ describe.each(PLATFORMS)('replies on %s', (platform) => {
     expect(shown(statusReply(platform, view('QUEUED')))).toContain('No instances yet.');
   });
 
+  it('lists jobs one line each: id, status, region, instance ids, error code and created time', () => {
+    const failed = view('FAILED', { jobId: '00000000-0000-4000-8000-00000000000f' });
+    const running = view('SUCCEEDED', {
+      jobId: '00000000-0000-4000-8000-00000000000a',
+      instances: Array.from({ length: 5 }, (_, i) => ({
+        instanceId: `ins-${i}`,
+        state: 'RUNNING',
+        privateIpAddresses: ['10.0.0.9'],
+        publicIpAddresses: [],
+      })),
+    });
+    const queued = view('QUEUED', { jobId: '00000000-0000-4000-8000-00000000000b' });
+    const message = listReply(platform, '/cvm', { jobs: [failed, running, queued], statuses: [] });
+    expect(message.response_type).toBe('ephemeral');
+    const text = shown(message);
+    expect(text).toContain('Your jobs');
+    expect(text).toContain('newest first: 3 jobs shown');
+    const lineOf = (jobId: string) => text.split('\n').find((line) => line.includes(jobId)) ?? '';
+    expect(lineOf(failed.jobId)).toMatch(
+      /`FAILED`.*`ap-guangzhou`.*`ResourceInsufficient\.SpecifiedInstanceType`/,
+    );
+    expect(lineOf(failed.jobId)).toContain(`created \`${failed.createdAt}\``);
+    expect(lineOf(running.jobId)).toContain('5 instances: `ins-0`, `ins-1`, `ins-2` (+2 more)');
+    expect(lineOf(running.jobId)).not.toContain('10.0.0.9');
+    expect(lineOf(queued.jobId)).toContain('2 asked for, no instances yet');
+    expect(text.indexOf(failed.jobId)).toBeLessThan(text.indexOf(running.jobId));
+    expect(text.indexOf(running.jobId)).toBeLessThan(text.indexOf(queued.jobId));
+    expect(text).toContain('`/cvm status` with a job id shows that job in full');
+    expect(text).not.toContain('More');
+  });
+
+  it('says how many a listing shows and which list command shows more', () => {
+    const text = shown(
+      listReply(platform, '/cvm', {
+        jobs: [view('FAILED')],
+        statuses: ['FAILED'],
+        read: 50,
+        next: '2026-11-20T00:00:00.000Z',
+      }),
+    );
+    expect(text).toContain('1 job shown');
+    expect(text).toContain('`/cvm list failed before=2026-11-20T00:00:00.000Z`');
+    expect(text).toContain('looked at your 50 most recent jobs');
+  });
+
+  it('answers an empty listing with a friendly line, and how to look further back when it can', () => {
+    const none = shown(listReply(platform, '/cvm', { jobs: [], statuses: [] }));
+    expect(none).toContain('You have no jobs yet.');
+    expect(none).toContain('`/cvm run …` launches some');
+    const filtered = shown(
+      listReply(platform, '/cvm', {
+        jobs: [],
+        statuses: ['FAILED', 'CANCELLED'],
+        read: 50,
+        next: '2026-11-20T00:00:00.000Z',
+      }),
+    );
+    expect(filtered).toContain('None of your 50 most recent jobs is `FAILED` or `CANCELLED`.');
+    expect(filtered).toContain('Older ones: `/cvm list failed,cancelled before=2026-11-20T00:00:00.000Z`');
+    const older = shown(
+      listReply(platform, '/cvm', { jobs: [], statuses: [], before: '2026-11-20T00:00:00.000Z' }),
+    );
+    expect(older).toContain('You have no jobs created before `2026-11-20T00:00:00.000Z`.');
+  });
+
   it('answers an unknown job id without saying whose it is', () => {
     const message = notFoundReply(platform, 'job-1');
     expect(message.response_type).toBe('ephemeral');
     expect(shown(message)).toContain('`job-1`');
   });
 
-  it('shows usage of run, check, status and help with the command, and the aliases when given', () => {
+  it('shows usage of every verb with the command, and the aliases when given', () => {
     const bare = shown(helpReply(platform, '/cvm'));
-    for (const verb of ['run', 'check', 'status', 'help']) expect(bare).toContain(`/cvm ${verb}`);
+    for (const verb of ['run', 'check', 'status', 'cancel', 'list', 'help'])
+      expect(bare).toContain(`/cvm ${verb}`);
+    if (isSlack)
+      expect(helpReply(platform, '/cvm').text).toContain('run | check | status | cancel | list | help');
     expect(bare).not.toContain('Aliases');
     const withAliases = shown(
       helpReply(platform, '/cvm', { zone: 'Placement.Zone', count: 'InstanceCount' }),
@@ -362,6 +439,8 @@ describe('hostile text', () => {
     refusedReply(platform, HOSTILE, []),
     notFoundReply(platform, HOSTILE),
     helpReply(platform, HOSTILE, { [HOSTILE]: HOSTILE }),
+    listReply(platform, HOSTILE, { jobs: [hostileJob('FAILED')], statuses: ['FAILED'], next: '1' }),
+    listReply(platform, HOSTILE, { jobs: [], statuses: [] }),
     checkedReply(platform, { region: HOSTILE, request: { Placement: { Zone: HOSTILE }, ImageId: HOSTILE } }),
   ];
 
@@ -374,6 +453,9 @@ describe('hostile text', () => {
         expect(text).not.toMatch(/@(?!\u200D)/);
       }
     }
+    const listing = shown(listReply('slack', '/cvm', { jobs: [hostileJob('FAILED')], statuses: [] }));
+    expect(listing).toContain('`&lt;!here&gt; 00000000-0000-4000-8000-000000000001`');
+    expect(listing).toContain('`&lt;!subteam^S1&gt;`');
     const reason = shown(followUpMessage('slack', 'job.partially_failed', hostileJob('PARTIALLY_FAILED')));
     expect(reason).toContain(
       `reason: &lt;!channel&gt; &lt;@${ZWJ}U123&gt; &amp; *bold* @${ZWJ}all [click](https://evil.example)`,
