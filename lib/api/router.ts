@@ -3,6 +3,7 @@ import { authenticate } from '../http/auth.ts';
 import { type HttpEvent, type HttpResponse, jsonResponse } from '../http/types.ts';
 import type { ApiDeps } from './deps.ts';
 import { cancelJobForCaller, getJobForCaller, listJobsOfCaller } from './jobs.ts';
+import { openApiResponse } from './openapi.ts';
 import { postRunInstances, validateRunInstances } from './run-instances.ts';
 
 /** The API's routes (serverless.yml's httpApi events name the same route keys). */
@@ -58,6 +59,9 @@ export async function handleApiRequest(event: HttpEvent, deps: ApiDeps): Promise
         200,
         await cancelJobForCaller(deps, authenticate(event, deps.auth), event.pathParameters?.jobId ?? ''),
       );
+    case ROUTES.openApi:
+      // Public: clients are generated from it before they have credentials.
+      return openApiResponse(deps.profile);
     default:
       return unrouted(event);
   }
