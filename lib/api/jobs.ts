@@ -18,7 +18,8 @@ export async function getJobForCaller(deps: StoreDeps, caller: string, jobId: st
   return toJobView(await callersJob(deps, caller, jobId));
 }
 
-async function callersJob(deps: StoreDeps, caller: string, jobId: string): Promise<Job> {
+/** The stored job, if it exists and belongs to the caller; the one 404 for a malformed, unknown or foreign id. */
+export async function callersJob(deps: StoreDeps, caller: string, jobId: string): Promise<Job> {
   const job = JOB_ID.test(jobId) ? await getJob(deps, jobId) : undefined;
   if (!job || job.requestedBy !== caller) throw new NotFoundError(`No job ${jobId}`);
   return job;

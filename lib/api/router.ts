@@ -2,6 +2,7 @@ import { MethodNotAllowedError, NotFoundError } from '../errors.ts';
 import { authenticate } from '../http/auth.ts';
 import { type HttpEvent, type HttpResponse, jsonResponse } from '../http/types.ts';
 import type { ApiDeps } from './deps.ts';
+import { listJobEventsForCaller, redeliverEventForCaller } from './events.ts';
 import { cancelJobForCaller, getJobForCaller, listJobsOfCaller } from './jobs.ts';
 import { openApiResponse } from './openapi.ts';
 import { postRunInstances, validateRunInstances } from './run-instances.ts';
@@ -58,6 +59,22 @@ export async function handleApiRequest(event: HttpEvent, deps: ApiDeps): Promise
       return jsonResponse(
         200,
         await cancelJobForCaller(deps, authenticate(event, deps.auth), event.pathParameters?.jobId ?? ''),
+      );
+    case ROUTES.jobEvents:
+      return jsonResponse(
+        200,
+        await listJobEventsForCaller(deps, authenticate(event, deps.auth), event.pathParameters?.jobId ?? ''),
+      );
+    case ROUTES.redeliverEvent:
+      return jsonResponse(
+        202,
+        await redeliverEventForCaller(
+          deps,
+          authenticate(event, deps.auth),
+          event.pathParameters?.jobId ?? '',
+          event.pathParameters?.eventId ?? '',
+          event.queryStringParameters ?? {},
+        ),
       );
     case ROUTES.openApi:
       // Public: clients are generated from it before they have credentials.
