@@ -234,6 +234,12 @@ function schemas(profile: ProfileName): Json {
       required: ['at'],
       properties: {
         at: dateTime('When the attempt was made.'),
+        via: {
+          type: 'string',
+          enum: ['response_url', 'chat.postMessage'],
+          description:
+            "How a chat follow-up went out: the command's response_url, or Slack's chat.postMessage.",
+        },
         status: { type: 'integer', description: 'The HTTP status the target answered.' },
         error: { type: 'string', description: 'What went wrong before the target could answer.' },
       },
@@ -477,10 +483,21 @@ function operations(): Record<RouteKey | typeof CHAT_ROUTE, Json> {
     'POST /v1/jobs/{jobId}/events/{eventId}/redeliver': {
       operationId: 'redeliverEvent',
       summary: 'Send an event to its targets again',
-      parameters: [jobId, { $ref: '#/components/parameters/eventId' }],
+      parameters: [
+        jobId,
+        { $ref: '#/components/parameters/eventId' },
+        {
+          name: 'target',
+          in: 'query',
+          required: false,
+          description:
+            'One delivery target of the event to send it to (chat included); by default every target but chat.',
+          schema: { type: 'string' },
+        },
+      ],
       responses: {
         '202': json(ref('JobEvent'), 'Accepted: the event, its deliveries due again.'),
-        ...refused('unauthenticated', 'not-found', 'internal'),
+        ...refused('invalid', 'unauthenticated', 'not-found', 'internal'),
       },
     },
     'GET /v1/openapi.json': {
