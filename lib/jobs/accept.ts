@@ -16,7 +16,6 @@ import type { ControlFields } from './control-fields.ts';
 import {
   abandonIdempotentRequest,
   beginIdempotentRequest,
-  completeIdempotentRequest,
   type IdempotencyStart,
   IN_PROGRESS_LEASE_SECONDS,
   idempotencyRecordKey,
@@ -157,19 +156,6 @@ async function enqueue(deps: AcceptDeps, job: Job): Promise<void> {
   }
 }
 
-async function complete(deps: AcceptDeps, recordKey: string | undefined, jobId: string): Promise<void> {
-  if (!recordKey) return;
-  try {
-    await completeIdempotentRequest(deps, recordKey, jobId);
-  } catch (error) {
-    // The record names the job: a retry after the lease recovers this job instead of creating another.
-    deps.logger.warn('could not mark the idempotency record complete; a retry will recover the job', {
-      jobId,
-      error,
-    });
-  }
-}
-
 /**
  * Accepts a RunInstances request from any channel: validates it (every violation → InvalidRequestError),
  * applies the policy guardrails (PolicyDeniedError), honours the idempotency key, reserves a caller's
@@ -207,8 +193,8 @@ export async function acceptJob(deps: AcceptDeps, input: AcceptInput): Promise<A
       if (error instanceof RequestError) throw error; // in progress, or another payload
       throw storeDown('The idempotency record could not be read or written', error);
     }
-    if (start.kind === 'replay') return accepted(await existingJob(deps, start.jobId), true);
-    if (start.kind === 'recover') return recoverJob(deps, start.recordKey, start.jobId);
+    if (start.kind === 'replay') return accepted(start.job ?? (await existingJob(deps, start.jobId)), true);
+    if (start.kind === 'recover') return recoverJob(deps, start.jobId);
     recordKey = start.recordKey;
   }
   const release = async (why: string) => {
@@ -263,7 +249,6 @@ export async function acceptJob(deps: AcceptDeps, input: AcceptInput): Promise<A
   }
   await enqueue(deps, job);
   deps.logger.info('job accepted', { jobId: job.jobId, caller: input.caller, region: job.region });
-  await complete(deps, recordKey, job.jobId);
   return accepted(job, false);
 }
 
@@ -290,11 +275,10 @@ async function existingJob(deps: AcceptDeps, jobId: string): Promise<Job> {
 }
 
 /** Answers for the job an unfinished earlier request with the same key stored (and makes sure it is queued). */
-async function recoverJob(deps: AcceptDeps, recordKey: string, jobId: string): Promise<Accepted> {
+async function recoverJob(deps: AcceptDeps, jobId: string): Promise<Accepted> {
   const job = await existingJob(deps, jobId);
   // A second message is harmless (the submitter's claim is conditional); a missing one would stall the job.
   if (job.status === 'QUEUED') await enqueue(deps, job);
   deps.logger.info('recovered the job of an unfinished request with the same Idempotency-Key', { jobId });
-  await complete(deps, recordKey, jobId);
   return accepted(job, true);
 }

@@ -3,7 +3,8 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import { epochSeconds, isoTime } from '../clock.ts';
 import { IdempotencyInProgressError, IdempotencyMismatchError, InvalidRequestError } from '../errors.ts';
 import { applied } from './conditional.ts';
-import { type StoreDeps, settleJobWrite } from './store.ts';
+import type { Job } from './model.ts';
+import { getJob, type StoreDeps, settleJobWrite } from './store.ts';
 import { idempotencyKey } from './table.ts';
 
 /**
@@ -20,14 +21,15 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 export const IN_PROGRESS_LEASE_SECONDS = 30;
 
 /**
- * new: this request owns the key and creates its job. replay: the first request finished; answer for its job.
- * recover: an earlier request with this key stored job `jobId` but never finished (it crashed or timed out);
- * answer for that job instead of creating another.
+ * new: this request owns the key and creates its job. replay: the first request stored its job (the job is
+ * accepted once stored); answer for it. recover: an earlier request with this key stored job `jobId` and its
+ * lease ran out (it may have crashed before sending the job's message); answer for that job, making sure it is
+ * queued, instead of creating another.
  */
 export type IdempotencyStart =
   | { kind: 'new'; recordKey: string }
-  | { kind: 'replay'; jobId: string }
-  | { kind: 'recover'; recordKey: string; jobId: string };
+  | { kind: 'replay'; jobId: string; job?: Job }
+  | { kind: 'recover'; jobId: string };
 
 const KEY_TEXT = /^[\x21-\x7e]{1,255}$/;
 
@@ -93,14 +95,21 @@ export async function beginIdempotentRequest(
     );
     if (!Item) continue; // abandoned between our put and our read: claim it again
     if (Item.fingerprint !== fingerprint) throw new IdempotencyMismatchError();
+    // Records of an earlier version were marked COMPLETED by a second write once the job was queued.
     if (Item.status === 'COMPLETED') return { kind: 'replay', jobId: String(Item.jobId) };
-    // No lease (never written by this code) counts as held: only a lease seen to run out frees a key.
-    if (typeof Item.leaseExpiresAt !== 'number' || Item.leaseExpiresAt > now)
-      throw new IdempotencyInProgressError();
-    // The earlier request is over without an answer. If its job was stored, answer for it.
     const earlier = String(Item.jobId);
+    // No lease (never written by this code) counts as held: only a lease seen to run out frees a key.
+    if (typeof Item.leaseExpiresAt !== 'number' || Item.leaseExpiresAt > now) {
+      // The record names its job from the start, and a stored job is accepted (a lost queue message is sent
+      // again by the sweep): the job, once stored, is the answer — no second write marks the record complete.
+      // Until then the first request is in flight: 409.
+      const job = await getJob(deps, earlier);
+      if (job) return { kind: 'replay', jobId: earlier, job };
+      throw new IdempotencyInProgressError();
+    }
+    // The earlier request's lease ran out. If its job was stored, answer for it (and make sure it is queued).
     if ((await settleJobWrite(deps, { jobId: earlier, createdAt: String(Item.createdAt) })) === 'stored') {
-      return { kind: 'recover', recordKey, jobId: earlier };
+      return { kind: 'recover', jobId: earlier };
     }
     const takeOver = new UpdateCommand({
       TableName: deps.tableName,
@@ -119,24 +128,6 @@ export async function beginIdempotentRequest(
     if (await applied(deps.ddb.send(takeOver))) return { kind: 'new', recordKey };
   }
   throw new IdempotencyInProgressError();
-}
-
-/** Marks the key's request finished: its job (named since the claim) is what later requests answer with. */
-export async function completeIdempotentRequest(
-  deps: StoreDeps,
-  recordKey: string,
-  jobId: string,
-): Promise<void> {
-  await deps.ddb.send(
-    new UpdateCommand({
-      TableName: deps.tableName,
-      Key: idempotencyKey(recordKey),
-      UpdateExpression: 'SET #status = :completed REMOVE leaseExpiresAt',
-      ConditionExpression: '#status = :inProgress AND jobId = :jobId',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':completed': 'COMPLETED', ':inProgress': 'IN_PROGRESS', ':jobId': jobId },
-    }),
-  );
 }
 
 /** Frees the key after a request that accepted nothing (so the caller may retry with the same key). */

@@ -39,16 +39,20 @@ describe('Idempotency-Key on POST /v1/run-instances (mocked table)', () => {
     ]);
   });
 
-  it('marks the record complete for its job once the job is accepted', async () => {
+  it('writes the record once, naming its job: the stored job is the answer, no second write completes it', async () => {
     const api = mockedApi();
     const response = await invoke(
       createApiHandler(api.deps),
       jsonRunEvent(seedExample(1), { idempotencyKey: 'k' }),
     );
-    expect(api.ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
-      ':completed': 'COMPLETED',
-      ':jobId': jobOf(response).jobId,
-    });
+    const records = api.ddb
+      .commandCalls(PutCommand)
+      .map((call) => call.args[0].input.Item)
+      .filter((item) => String(item?.pk).startsWith('idem#'));
+    expect(records).toEqual([
+      expect.objectContaining({ status: 'IN_PROGRESS', jobId: jobOf(response).jobId }),
+    ]);
+    expect(api.ddb.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
   it('treats a quoted key like the same bare key', async () => {

@@ -9,7 +9,6 @@ import {
 import {
   abandonIdempotentRequest,
   beginIdempotentRequest,
-  completeIdempotentRequest,
   IDEMPOTENCY_TTL_SECONDS,
   IN_PROGRESS_LEASE_SECONDS,
   idempotencyRecordKey,
@@ -17,6 +16,7 @@ import {
 } from '../../../lib/jobs/idempotency.ts';
 import { awsErrors, mockedApi } from '../../helpers/aws-mocks.ts';
 import { CLOCK_START } from '../../helpers/clock.ts';
+import { jobIn } from '../../helpers/jobs.ts';
 
 const { conditionFailed } = awsErrors;
 
@@ -122,13 +122,44 @@ describe('beginIdempotentRequest', () => {
     );
   });
 
-  it('throws the 409 error while the first request is in progress', async () => {
+  it('throws the 409 error while the first request is in progress and its job is not stored yet', async () => {
     const api = mockedApi();
     api.ddb.on(PutCommand).rejects(conditionFailed());
-    api.ddb.on(GetCommand).resolves({ Item: { status: 'IN_PROGRESS', fingerprint: 'fp' } });
+    api.ddb.on(GetCommand).resolves({});
+    api.ddb
+      .on(GetCommand, { Key: { pk: 'idem#rk' } })
+      .resolves({ Item: { status: 'IN_PROGRESS', fingerprint: 'fp', jobId: 'job-0' } });
     await expect(beginIdempotentRequest(api.deps, 'rk', 'fp', 'job-1')).rejects.toThrow(
       IdempotencyInProgressError,
     );
+    expect(api.ddb.commandCalls(GetCommand).map((call) => call.args[0].input.Key)).toEqual([
+      { pk: 'idem#rk' },
+      { pk: 'job#job-0' },
+    ]);
+  });
+
+  it('answers with the job an in-progress record names once it is stored: no write marks the record complete', async () => {
+    const api = mockedApi();
+    const job = jobIn('QUEUED', { jobId: 'job-0' });
+    api.ddb.on(PutCommand).rejects(conditionFailed());
+    api.ddb
+      .on(GetCommand, { Key: { pk: 'job#job-0' } })
+      .resolves({ Item: { ...job, pk: 'job#job-0', kind: 'job' } });
+    api.ddb.on(GetCommand, { Key: { pk: 'idem#rk' } }).resolves({
+      Item: {
+        status: 'IN_PROGRESS',
+        fingerprint: 'fp',
+        jobId: 'job-0',
+        leaseExpiresAt: CLOCK_START / 1000 + 5,
+      },
+    });
+    const start = await beginIdempotentRequest(api.deps, 'rk', 'fp', 'job-1');
+    expect(start).toMatchObject({
+      kind: 'replay',
+      jobId: 'job-0',
+      job: { jobId: 'job-0', status: 'QUEUED' },
+    });
+    expect(api.ddb.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
   it('claims the key again when the record vanished between the Put and the read', async () => {
@@ -159,17 +190,7 @@ describe('beginIdempotentRequest', () => {
   });
 });
 
-describe('completeIdempotentRequest and abandonIdempotentRequest', () => {
-  it('completes only the IN_PROGRESS record of its own job', async () => {
-    const api = mockedApi();
-    await completeIdempotentRequest(api.deps, 'rk', 'job-1');
-    expect(api.ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
-      Key: { pk: 'idem#rk' },
-      ConditionExpression: '#status = :inProgress AND jobId = :jobId',
-      ExpressionAttributeValues: { ':completed': 'COMPLETED', ':jobId': 'job-1' },
-    });
-  });
-
+describe('abandonIdempotentRequest', () => {
   it('deletes only an IN_PROGRESS record when abandoning', async () => {
     const api = mockedApi();
     await abandonIdempotentRequest(api.deps, 'rk');
