@@ -154,8 +154,13 @@ const seedBody = event.body ?? '';
 const withToken = JSON.stringify({ ...JSON.parse(seedBody), ClientToken: `bench-${randomUUID()}` });
 console.log('AWS calls per request, by route and kind (against the emulators):');
 const first = await callsOf(
-  'POST /v1/run-instances (seed example 2)',
-  authorized({ method: 'POST', path: '/v1/run-instances', routeKey: ROUTES.runInstances, body: seedBody }),
+  'POST /v1/run-instances (seed example 2, a webhookUrl)',
+  authorized({
+    method: 'POST',
+    path: '/v1/run-instances',
+    routeKey: ROUTES.runInstances,
+    body: JSON.stringify({ ...JSON.parse(seedBody), webhookUrl: 'https://hooks.example.com/cvm' }),
+  }),
   202,
 );
 await callsOf(
@@ -239,7 +244,7 @@ await callsOf(
 );
 const eventId = `evt_${jobId}_cancelled`;
 await callsOf(
-  'POST /v1/jobs/{jobId}/events/{eventId}/redeliver',
+  'POST /v1/jobs/{jobId}/events/{eventId}/redeliver (already due: no write)',
   authorized({
     method: 'POST',
     path: `/v1/jobs/${jobId}/events/${eventId}/redeliver`,
