@@ -1,5 +1,8 @@
 import { createApiHandler } from '../lib/api/handler.ts';
 import { createApiDeps } from '../lib/deps/http.ts';
+import { instrument } from '../lib/invocation.ts';
 
-/** POST /v1/run-instances and GET /v1/jobs/{jobId} (API Gateway HTTP API, payload 2.0). */
-export const handler = createApiHandler(createApiDeps());
+const deps = createApiDeps();
+
+/** The HTTP API's routes (API Gateway HTTP API, payload 2.0; lib/api/router.ts). */
+export const handler = instrument(deps.observability, createApiHandler(deps));

@@ -5,7 +5,6 @@ import { type Config, loadConfig, requireSettings } from './config.ts';
 import { AWS_MAX_ATTEMPTS, AWS_REQUEST_HANDLER, documentClient, sqsClient } from './deps/aws.ts';
 import { ConfigError } from './errors.ts';
 import { DEFAULT_WEBHOOK_TARGET } from './jobs/outbox.ts';
-import { createLogger } from './log.ts';
 import { createSigners } from './notify/payload.ts';
 import { createGuardedDispatcher } from './notify/ssrf.ts';
 import type { ScheduledRunDeps } from './poll/run.ts';
@@ -23,6 +22,8 @@ export { documentClient, sqsClient } from './deps/aws.ts';
 export { createApiDeps, createChatDeps } from './deps/http.ts';
 
 import { configuredTargets } from './deps/http.ts';
+import { type FunctionName, functionObservability } from './deps/observability.ts';
+import type { Observability } from './invocation.ts';
 
 /**
  * The composition root (docs/architecture.md), with lib/deps/: the only modules that read configuration and
@@ -69,17 +70,20 @@ export function createTencentClientFromConfig(
   });
 }
 
+type WorkerDeps = SubmitDeps & ConsumerDeps;
+
 /**
  * What the submit queue's consumer, the dead-letter consumer and the sweep need: the store, the Tencent client,
  * a pacer per region, and the queue each works on (`queue`: the setting that names it).
  */
 function queueWorkerDeps(
   config: Config,
-  service: string,
+  service: FunctionName,
   queue: 'SUBMIT_QUEUE_URL' | 'SUBMIT_DLQ_URL',
-  overrides: Partial<SubmitDeps & ConsumerDeps>,
-): SubmitDeps & ConsumerDeps {
+  overrides: Partial<WorkerDeps>,
+): WorkerDeps & { observability: Observability } {
   const settings = requireSettings(config, ['JOBS_TABLE', queue]);
+  const observability = functionObservability(config, service);
   // Every submitter paces its own calls; at most SUBMIT_MAX_CONCURRENCY run at once (serverless.yml), so
   // together they stay under SUBMIT_RATE_PER_SECOND per region.
   const ratePerSecond = config.SUBMIT_RATE_PER_SECOND / config.SUBMIT_MAX_CONCURRENCY;
@@ -88,7 +92,9 @@ function queueWorkerDeps(
     tableName: settings.JOBS_TABLE,
     now: systemClock,
     tencent: createTencentClientFromConfig(config),
-    logger: createLogger({ level: config.LOG_LEVEL, base: { service } }),
+    logger: observability.logger,
+    metrics: observability.metrics,
+    observability,
     pacer: pacerPerLimit(config, ratePerSecond),
     tagVisibilityWindowMs: config.TAG_VISIBILITY_WINDOW_MS,
     sqs: sqsClient(),
@@ -97,8 +103,6 @@ function queueWorkerDeps(
     ...overrides,
   };
 }
-
-type WorkerDeps = SubmitDeps & ConsumerDeps;
 
 /**
  * One pacer per rate-limit bucket, by region. Tencent counts an action's calls per front door the request
@@ -110,13 +114,13 @@ function pacerPerLimit(config: Config, ratePerSecond: number): (region: string) 
   return config.TENCENTCLOUD_ENDPOINT ? () => pacers(config.TENCENTCLOUD_ENDPOINT as string) : pacers;
 }
 
-/** The submit queue's consumer: jobs from SUBMIT_QUEUE_URL to Tencent. */
+/** The submit queue's consumer: jobs from SUBMIT_QUEUE_URL to Tencent (and the queue's age, measured). */
 export const createSubmitDeps = (config: Config = loadConfig(), overrides: Partial<WorkerDeps> = {}) =>
-  queueWorkerDeps(config, 'submit', 'SUBMIT_QUEUE_URL', overrides);
+  queueWorkerDeps(config, 'submit', 'SUBMIT_QUEUE_URL', { queueAgeMetric: 'SubmitQueueAge', ...overrides });
 
 /** The dead-letter queue's consumer: settles jobs whose messages ran out of receives. */
 export const createDeadLetterDeps = (config: Config = loadConfig(), overrides: Partial<WorkerDeps> = {}) =>
-  queueWorkerDeps(config, 'dead-letter', 'SUBMIT_DLQ_URL', overrides);
+  queueWorkerDeps(config, 'deadLetter', 'SUBMIT_DLQ_URL', overrides);
 
 /**
  * The scheduled run: the sweep (it sends to the submit queue), the poller and the notifier. Without
@@ -126,7 +130,7 @@ export const createDeadLetterDeps = (config: Config = loadConfig(), overrides: P
 export function createScheduledDeps(
   config: Config = loadConfig(),
   overrides: Partial<ScheduledRunDeps> = {},
-): ScheduledRunDeps {
+): ScheduledRunDeps & { observability: Observability } {
   const describeRate = config.DESCRIBE_RATE_PER_SECOND;
   return {
     ...queueWorkerDeps(config, 'poll', 'SUBMIT_QUEUE_URL', {}),

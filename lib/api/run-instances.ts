@@ -1,7 +1,7 @@
 import { parseRequestBody } from '../http/body.ts';
 import type { HttpEvent, HttpResponse } from '../http/types.ts';
 import { header, jsonResponse } from '../http/types.ts';
-import { acceptJob } from '../jobs/accept.ts';
+import { acceptJob, rejectionCode } from '../jobs/accept.ts';
 import { splitControlFields } from '../jobs/control-fields.ts';
 import { parseIdempotencyKey } from '../jobs/idempotency.ts';
 import type { JobView } from '../jobs/model.ts';
@@ -29,21 +29,29 @@ export function acceptedResponse(job: JobView): HttpResponse {
   };
 }
 
-/** POST /v1/run-instances: the body (JSON or flattened form) and Idempotency-Key into acceptJob, 202 out. */
+/**
+ * POST /v1/run-instances: the body (JSON or flattened form) and Idempotency-Key into acceptJob, 202 out. A
+ * submission refused for any reason is counted (JobsRejected) under the code its problem answer carries.
+ */
 export async function postRunInstances(
   event: HttpEvent,
   caller: string,
   deps: ApiDeps,
 ): Promise<HttpResponse> {
-  const { request, control } = splitControlFields(parseRequestBody(event, deps.profile));
-  const key = header(event, 'idempotency-key');
-  const { view } = await acceptJob(deps, {
-    caller,
-    request,
-    control,
-    ...(key === undefined ? {} : { idempotencyKey: parseIdempotencyKey(key) }),
-  });
-  return acceptedResponse(view);
+  try {
+    const { request, control } = splitControlFields(parseRequestBody(event, deps.profile));
+    const key = header(event, 'idempotency-key');
+    const { view } = await acceptJob(deps, {
+      caller,
+      request,
+      control,
+      ...(key === undefined ? {} : { idempotencyKey: parseIdempotencyKey(key) }),
+    });
+    return acceptedResponse(view);
+  } catch (error) {
+    deps.metrics?.count('JobsRejected', { code: rejectionCode(error) });
+    throw error;
+  }
 }
 
 /**

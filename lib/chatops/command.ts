@@ -14,7 +14,7 @@ import {
 } from '../errors.ts';
 import { MAX_BODY_BYTES } from '../http/body.ts';
 import type { HttpResponse } from '../http/types.ts';
-import { type AcceptDeps, acceptJob } from '../jobs/accept.ts';
+import { type AcceptDeps, acceptJob, rejectionCode } from '../jobs/accept.ts';
 import { splitControlFields, submissionSchemaFor } from '../jobs/control-fields.ts';
 import type { ChatOrigin } from '../jobs/model.ts';
 import { toJobView } from '../jobs/model.ts';
@@ -367,9 +367,13 @@ async function runOrCheck(
       idempotencyKey: key,
     });
     if (replayed)
-      deps.logger.info('chat command replayed: the job it made is answered again', { jobId: view.jobId });
+      deps.logger.info('chat command replayed: the job it made is answered again', {
+        jobId: view.jobId,
+        caller: context.caller,
+      });
     return reply(acceptedReply(platform, view));
   } catch (error) {
+    if (kind === 'run') deps.metrics?.count('JobsRejected', { code: rejectionCode(error) });
     if (error instanceof InvalidRequestError)
       return refusal(
         platform,

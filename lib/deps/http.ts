@@ -3,10 +3,11 @@ import type { ApiDeps } from '../api/deps.ts';
 import type { ChatDeps } from '../chatops/command.ts';
 import { systemClock } from '../clock.ts';
 import { type Config, loadConfig, requireSettings } from '../config.ts';
+import type { Observability } from '../invocation.ts';
 import { DEFAULT_WEBHOOK_TARGET } from '../jobs/outbox.ts';
 import { policyFromConfig } from '../jobs/policy.ts';
-import { createLogger } from '../log.ts';
 import { CHAT_REQUEST_HANDLER, chatDynamoDBClient, documentClient, sqsClient } from './aws.ts';
+import { type FunctionName, functionObservability } from './observability.ts';
 
 /**
  * The composition root of the HTTP functions (docs/architecture.md): the API and the chat endpoint accept jobs
@@ -20,14 +21,29 @@ export function configuredTargets(config: Config): string[] {
 }
 
 /** The API's dependencies from configuration; `overrides` replace parts (tests). */
-export function createApiDeps(config: Config = loadConfig(), overrides: Partial<ApiDeps> = {}): ApiDeps {
+export function createApiDeps(
+  config: Config = loadConfig(),
+  overrides: Partial<ApiDeps> = {},
+): ApiDeps & { observability: Observability } {
+  return httpDeps(config, 'api', overrides);
+}
+
+/** What both HTTP functions build: the store, the queue, the function's logger and metrics, the policy. */
+function httpDeps(
+  config: Config,
+  service: FunctionName,
+  overrides: Partial<ApiDeps>,
+): ApiDeps & { observability: Observability } {
   const settings = requireSettings(config, ['JOBS_TABLE', 'SUBMIT_QUEUE_URL']);
+  const observability = functionObservability(config, service);
   return {
     ddb: overrides.ddb ?? documentClient(),
     sqs: overrides.sqs ?? sqsClient(),
     tableName: settings.JOBS_TABLE,
     queueUrl: settings.SUBMIT_QUEUE_URL,
-    logger: createLogger({ level: config.LOG_LEVEL, base: { service: 'api' } }),
+    logger: observability.logger,
+    metrics: observability.metrics,
+    observability,
     now: systemClock,
     newId: randomUUID,
     profile: config.VALIDATION_PROFILE,
@@ -45,14 +61,16 @@ export function createApiDeps(config: Config = loadConfig(), overrides: Partial<
  * The chat endpoint's dependencies: what accepting a job needs (no Tencent client: the chat path never calls
  * Tencent) and the platforms' secrets and allowlists.
  */
-export function createChatDeps(config: Config = loadConfig(), overrides: Partial<ChatDeps> = {}): ChatDeps {
-  const { auth: _auth, ...accept } = createApiDeps(config, {
+export function createChatDeps(
+  config: Config = loadConfig(),
+  overrides: Partial<ChatDeps> = {},
+): ChatDeps & { observability: Observability } {
+  const { auth: _auth, ...accept } = httpDeps(config, 'chatops', {
     ddb: documentClient(chatDynamoDBClient()),
     sqs: sqsClient(CHAT_REQUEST_HANDLER),
   });
   return {
     ...accept,
-    logger: createLogger({ level: config.LOG_LEVEL, base: { service: 'chatops' } }),
     chat: {
       ...(config.SLACK_SIGNING_SECRET ? { slackSigningSecret: config.SLACK_SIGNING_SECRET } : {}),
       ...(config.MATTERMOST_TOKEN ? { mattermostToken: config.MATTERMOST_TOKEN } : {}),

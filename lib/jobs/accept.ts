@@ -8,7 +8,8 @@ import {
   RequestError,
   ServiceUnavailableError,
 } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { jobLogFields, jobLogger, type Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import { enqueueSubmit, type QueueDeps } from '../queue/producer.ts';
 import { type ProfileName, type RunInstancesRequest, redactRequest } from '../run-instances/index.ts';
 import { releaseClientToken, reserveClientToken } from './client-tokens.ts';
@@ -31,6 +32,8 @@ export const STORE_DOWN_RETRY_AFTER_SECONDS = 5;
 /** What accepting a job needs (built in lib/deps.ts, or by a test). */
 export interface AcceptDeps extends StoreDeps, QueueDeps {
   logger: Logger;
+  /** JobsAccepted (and, by the channels, JobsRejected); none: not counted. */
+  metrics?: Metrics;
   newId: () => string;
   profile: ProfileName;
   policy: Policy;
@@ -164,11 +167,11 @@ async function enqueue(deps: AcceptDeps, job: Job): Promise<void> {
  * "nothing was accepted"; if that cannot be known, ServiceUnavailableError asking for a retry with the same
  * key, which then finds the job if it exists.
  */
-export async function acceptJob(deps: AcceptDeps, input: AcceptInput): Promise<Accepted> {
-  const validation = checkSubmission(submissionRules(deps), input);
+export async function acceptJob(given: AcceptDeps, input: AcceptInput): Promise<Accepted> {
+  const validation = checkSubmission(submissionRules(given), input);
   const { control } = validation;
   const job = newJob({
-    jobId: deps.newId(),
+    jobId: given.newId(),
     region: validation.region,
     request: validation.request,
     requestedBy: input.caller,
@@ -176,8 +179,10 @@ export async function acceptJob(deps: AcceptDeps, input: AcceptInput): Promise<A
     webhookUrl: control.webhookUrl,
     minCount: control.minCount,
     ...(input.chat ? { chat: input.chat } : {}),
-    createdAt: isoTime(deps.now),
+    createdAt: isoTime(given.now),
   });
+  // Every line from here on is about this job.
+  const deps: AcceptDeps = { ...given, logger: jobLogger(given.logger, job) };
 
   let recordKey: string | undefined;
   if (input.idempotencyKey !== undefined) {
@@ -248,8 +253,17 @@ export async function acceptJob(deps: AcceptDeps, input: AcceptInput): Promise<A
     );
   }
   await enqueue(deps, job);
-  deps.logger.info('job accepted', { jobId: job.jobId, caller: input.caller, region: job.region });
+  deps.logger.info('job accepted', { ...jobLogFields(job), region: job.region });
+  deps.metrics?.count('JobsAccepted');
   return accepted(job, false);
+}
+
+/**
+ * The code a submission that was not accepted is counted under (JobsRejected): its problem's Tencent-style
+ * code, or InternalError for a failure the caller sees as a 500.
+ */
+export function rejectionCode(error: unknown): string {
+  return error instanceof RequestError ? error.code : 'InternalError';
 }
 
 /** The answer for a job: the job, and the view of it as it was accepted (what every replay shows again). */
@@ -279,6 +293,9 @@ async function recoverJob(deps: AcceptDeps, jobId: string): Promise<Accepted> {
   const job = await existingJob(deps, jobId);
   // A second message is harmless (the submitter's claim is conditional); a missing one would stall the job.
   if (job.status === 'QUEUED') await enqueue(deps, job);
-  deps.logger.info('recovered the job of an unfinished request with the same Idempotency-Key', { jobId });
+  deps.logger.info(
+    'recovered the job of an unfinished request with the same Idempotency-Key',
+    jobLogFields(job),
+  );
   return accepted(job, true);
 }

@@ -1,6 +1,6 @@
 import { isoTime } from '../clock.ts';
 import { JobConflictError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { jobLogger, type Logger } from '../log.ts';
 import { enqueueSubmit, type QueueDeps } from '../queue/producer.ts';
 import { requeueJob } from './lifecycle.ts';
 import type { OutboxDeps } from './outbox.ts';
@@ -36,15 +36,13 @@ export async function requeueStaleJobs(
   });
   let sent = 0;
   for (const job of stale) {
+    const log = jobLogger(deps.logger, job);
     // One send and one write (each up to about 4 s with the SDK's retry): none is started that could outlive the run.
     if (options.remainingMs && options.remainingMs() < SWEEP_STEP_MS) break;
     try {
       await enqueueSubmit(deps, job.jobId);
     } catch (error) {
-      deps.logger.warn('sweep could not re-enqueue a job; the next sweep tries again', {
-        jobId: job.jobId,
-        error,
-      });
+      log.warn('sweep could not re-enqueue a job; the next sweep tries again', { error });
       continue;
     }
     sent++;
@@ -55,9 +53,9 @@ export async function requeueStaleJobs(
       // send this job once more, which the submitter's conditional claim makes harmless.
       const reason =
         error instanceof JobConflictError ? 'the job moved on meanwhile' : 'the job could not be marked';
-      deps.logger.warn(`sweep re-enqueued a job but did not mark it: ${reason}`, { jobId: job.jobId, error });
+      log.warn(`sweep re-enqueued a job but did not mark it: ${reason}`, { error });
     }
-    deps.logger.info('re-enqueued a stale QUEUED job', { jobId: job.jobId, queuedSince: job.updatedAt });
+    log.info('re-enqueued a stale QUEUED job', { queuedSince: job.updatedAt });
   }
   return sent;
 }

@@ -5,7 +5,8 @@ import { JobConflictError } from '../errors.ts';
 import type { Delivery, DeliveryAttempt, Job, JobEvent } from '../jobs/model.ts';
 import { CHAT_TARGET, JOB_WEBHOOK_TARGET, recordDeliveries } from '../jobs/outbox.ts';
 import { getJob, listJobsWithEventsDue, type StoreDeps } from '../jobs/store.ts';
-import type { Logger } from '../log.ts';
+import { jobLogFields, type Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import {
   attemptChatFollowUp,
   type ChatFollowUpSettings,
@@ -26,6 +27,8 @@ import { nextRetryDelay } from './schedule.ts';
 
 export interface NotifyDeps extends StoreDeps {
   logger: Logger;
+  /** WebhookDeliveries and WebhookDeliveryFailures; none: not counted. */
+  metrics?: Metrics;
   /** The SSRF-guarded dispatcher (lib/notify/ssrf.ts). */
   dispatcher: Dispatcher;
   /** One per WEBHOOK_SECRET secret. */
@@ -163,6 +166,15 @@ function sendWebhook(
   });
 }
 
+/**
+ * Counts one webhook attempt (chat follow-ups are not webhooks and are not counted): WebhookDeliveries for every
+ * attempt made, WebhookDeliveryFailures for each that did not deliver (no answer, a non-2xx, a 410 Gone).
+ */
+function countWebhookAttempt(deps: NotifyDeps, outcome: AttemptOutcome): void {
+  deps.metrics?.count('WebhookDeliveries');
+  if (outcome.kind !== 'delivered') deps.metrics?.count('WebhookDeliveryFailures');
+}
+
 /** The delivery after one attempt's outcome. */
 function afterAttempt(
   deps: NotifyDeps,
@@ -237,7 +249,7 @@ async function deliverJob(
       });
       for (const event of events) {
         const delivery = event.deliveries[target] as Delivery;
-        const context = { jobId: job.jobId, eventId: event.id, type: event.type, target };
+        const context = { ...jobLogFields(job), eventId: event.id, type: event.type, target };
         const route =
           target === CHAT_TARGET ? chatRoute(job, deps.now(), chatUses, deps.chatFollowUps) : undefined;
         const sendTo = route ? (route.via === 'expired' ? undefined : route.url) : url;
@@ -274,6 +286,7 @@ async function deliverJob(
             : await sendWebhook(deps, job, event, sendTo, at, timeoutMs);
           const answered = !(result.kind === 'failed' && result.status === undefined && result.retryable);
           run.silence.set(origin, answered ? 0 : (run.silence.get(origin) ?? 0) + 1);
+          if (!route) countWebhookAttempt(deps, result);
           return { at, result };
         });
         if (outcome === 'no-time') {
@@ -422,7 +435,7 @@ export async function deliverDueEvents(
       } catch (error) {
         // Sent but not recorded: the next run sends it again (same webhook-id; receivers dedupe).
         deps.logger.error('could not record webhook attempts; they will be sent again', {
-          jobId: job.jobId,
+          ...jobLogFields(job),
           error,
         });
       }

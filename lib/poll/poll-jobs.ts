@@ -3,7 +3,8 @@ import { failJob, finishJob, recordProgress } from '../jobs/lifecycle.ts';
 import { type Job, type JobError, type JobInstance, sameInstances } from '../jobs/model.ts';
 import type { OutboxDeps } from '../jobs/outbox.ts';
 import { listPendingJobs } from '../jobs/store.ts';
-import type { Logger } from '../log.ts';
+import { jobLogger, type Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Pacer } from '../submit/pacer.ts';
 import type { TencentClient } from '../tencent/client.ts';
 import { minCountMissed, type RollbackDeps, rollBackJob } from './min-count.ts';
@@ -18,6 +19,8 @@ import { minCountMissed, type RollbackDeps, rollBackJob } from './min-count.ts';
 export interface PollDeps extends OutboxDeps, RollbackDeps {
   tencent: Pick<TencentClient, 'call'>;
   logger: Logger;
+  /** TimeToSucceeded; none: not measured. */
+  metrics?: Metrics;
   /** The DescribeInstances pacer of a region (DESCRIBE_RATE_PER_SECOND). */
   describePacer(region: string): Pacer;
   /** JOB_TIMEOUT_SECONDS in milliseconds: SUBMITTED this long without every instance settled → TIMED_OUT. */
@@ -66,6 +69,12 @@ const STOP_MARGIN_MS = 5000;
 const MAX_MESSAGE_LENGTH = 1000;
 /** The most SUBMITTED jobs one run reads; the rest wait for the next (oldest first). */
 const MAX_JOBS_PER_RUN = 10_000;
+
+/** TimeToSucceeded: from the job's acceptance (createdAt) to its SUCCEEDED write (completedAt). */
+function measureTimeToSucceeded(deps: PollDeps, job: Job): void {
+  const ms = Date.parse(job.completedAt ?? '') - Date.parse(job.createdAt);
+  if (Number.isFinite(ms)) deps.metrics?.timing('TimeToSucceeded', ms);
+}
 
 /** The instance fields the poller reads from DescribeInstances. */
 interface DescribedInstance {
@@ -307,6 +316,7 @@ export async function pollSubmittedJobs(
     const observation = observe(entry.job, entry.unanswered ? undefined : seen, now, deps.visibilityGraceMs);
     const decision = decide(entry.job, observation, now, deps.jobTimeoutMs);
     const { instances } = observation;
+    const log = jobLogger(deps.logger, entry.job);
     try {
       const missed = minCountMissed(
         entry.job,
@@ -314,7 +324,7 @@ export async function pollSubmittedJobs(
         decision.move !== 'none' && decision.move !== 'progress',
       );
       if (entry.job.rollback !== null || missed !== null) {
-        const rolled = await rollBackJob(deps, entry.job, {
+        const rolled = await rollBackJob({ ...deps, logger: log }, entry.job, {
           instances,
           seen: entry.unanswered ? undefined : seen,
           reason: missed,
@@ -324,12 +334,7 @@ export async function pollSubmittedJobs(
         if (rolled.failed) summary.failed++;
         else summary.rollingBack++;
         if (rolled.written) options.onWritten?.(rolled.written);
-        if (rolled.failed)
-          deps.logger.info('job finished', {
-            jobId: entry.job.jobId,
-            outcome: 'fail',
-            code: 'MinCountNotMet',
-          });
+        if (rolled.failed) log.info('job finished', { outcome: 'fail', code: 'MinCountNotMet' });
         return;
       }
       if (decision.move === 'none') return;
@@ -340,6 +345,7 @@ export async function pollSubmittedJobs(
       } else if (decision.move === 'succeed') {
         written = await finishJob(deps, entry.job, 'succeed', { instances });
         summary.succeeded++;
+        measureTimeToSucceeded(deps, written);
       } else if (decision.move === 'fail') {
         written = await failJob(deps, entry.job, decision.error, instances);
         summary.failed++;
@@ -350,8 +356,7 @@ export async function pollSubmittedJobs(
       }
       options.onWritten?.(written);
       if (decision.move !== 'progress')
-        deps.logger.info('job finished', {
-          jobId: entry.job.jobId,
+        log.info('job finished', {
           outcome: decision.move,
           ...('error' in decision ? { code: decision.error.code } : {}),
         });
@@ -360,10 +365,7 @@ export async function pollSubmittedJobs(
         summary.conflicts++;
         return;
       }
-      deps.logger.error('could not record a job the poller saw; the next run tries again', {
-        jobId: entry.job.jobId,
-        error,
-      });
+      log.error('could not record a job the poller saw; the next run tries again', { error });
     }
   };
 
@@ -417,6 +419,7 @@ export async function pollSubmittedJobs(
           deps.logger.warn('DescribeInstances failed; its jobs wait for the next run unless they timed out', {
             region,
             instances: chunk.ids.length,
+            jobIds: chunk.jobs.map((entry) => entry.job.jobId),
             error,
           });
         }

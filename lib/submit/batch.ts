@@ -9,6 +9,8 @@ export interface ConsumerDeps {
   sqs: Pick<SQSClient, 'send'>;
   /** The queue the records came from. */
   queueUrl: string;
+  /** The metric a record's age (from SentTimestamp to now) goes to; none: not measured (the DLQ's consumer). */
+  queueAgeMetric?: 'SubmitQueueAge';
 }
 
 /** Lambda's context, as much of it as a consumer reads. */
@@ -30,6 +32,7 @@ export async function consumeBatch(
 ): Promise<SQSBatchResponse> {
   const failed = await Promise.all(
     event.Records.map(async (record): Promise<string | null> => {
+      if (deps.queueAgeMetric) measureAge(deps, deps.queueAgeMetric, record);
       const message = parseSubmitMessage(record.body);
       if (!message) {
         // It can never succeed: dropped, and said so.
@@ -68,6 +71,15 @@ export async function consumeBatch(
       .filter((id): id is string => id !== null)
       .map((itemIdentifier) => ({ itemIdentifier })),
   };
+}
+
+/**
+ * How long the record waited in the queue: from SQS's SentTimestamp (epoch ms, set when the message was sent,
+ * including a delayed or re-sent one) to now. A record without the attribute is not measured.
+ */
+function measureAge(deps: SubmitDeps, metric: 'SubmitQueueAge', record: SQSRecord): void {
+  const sent = Number(record.attributes.SentTimestamp);
+  if (Number.isFinite(sent) && sent > 0) deps.metrics?.timing(metric, deps.now() - sent);
 }
 
 /** SQS delays a message by at most 15 minutes. */

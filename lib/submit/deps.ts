@@ -1,6 +1,7 @@
 import type { Job, JobError } from '../jobs/model.ts';
 import type { OutboxDeps } from '../jobs/outbox.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import type { TencentClient } from '../tencent/client.ts';
 import type { Pacer } from './pacer.ts';
 
@@ -8,6 +9,8 @@ import type { Pacer } from './pacer.ts';
 export interface SubmitDeps extends OutboxDeps {
   tencent: Pick<TencentClient, 'call'>;
   logger: Logger;
+  /** SubmitAttempts by outcome and code; none: not counted. */
+  metrics?: Metrics;
   /** The RunInstances pacer of a region (module scope: shared by every invocation of a container). */
   pacer(region: string): Pacer;
   /** How long after a call ended its instances' tags may still be invisible (TAG_VISIBILITY_WINDOW_MS). */

@@ -1,6 +1,7 @@
 import { JobConflictError } from '../errors.ts';
 import { failJob, reconcileFrom, recordSubmission } from '../jobs/lifecycle.ts';
 import { JOB_TAG_KEY, type Job } from '../jobs/model.ts';
+import { jobLogger } from '../log.ts';
 import {
   claimHeld,
   type Delivery,
@@ -27,12 +28,14 @@ export const LOOKUP_GIVE_UP_MS = 60 * 60 * 1000;
  * the job as read, so a live attempt elsewhere wins (the caller retries later).
  */
 export async function settleAbandoned(
-  deps: SubmitDeps,
+  given: SubmitDeps,
   job: Job,
   delivery: Pick<Delivery, 'remainingMs'>,
   options: { onNothingFound?: 'fail' | 'leave' } = {},
 ): Promise<SubmitOutcome | 'nothing-found'> {
   if (job.status !== 'QUEUED' && job.status !== 'SUBMITTING') return done('already-done');
+  // Every line from here on is about this job.
+  const deps: SubmitDeps = { ...given, logger: jobLogger(given.logger, job) };
   const now = deps.now();
   const held = claimHeld(job, now);
   if (held) return held;

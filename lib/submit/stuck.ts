@@ -2,6 +2,7 @@ import { isoTime } from '../clock.ts';
 import { JobConflictError } from '../errors.ts';
 import { requeueJob } from '../jobs/lifecycle.ts';
 import { listPendingJobs } from '../jobs/store.ts';
+import { jobLogger } from '../log.ts';
 import { enqueueSubmit, type QueueDeps } from '../queue/producer.ts';
 import type { SubmitDeps } from './deps.ts';
 import { settleAbandoned } from './resolve.ts';
@@ -54,15 +55,17 @@ export async function resolveStuckJobs(
         await requeueJob(deps, job);
       } catch (error) {
         if (!(error instanceof JobConflictError)) {
-          deps.logger.warn('sweep could not re-enqueue a stuck job; the next sweep tries again', {
-            jobId: job.jobId,
-            error,
-          });
+          jobLogger(deps.logger, job).warn(
+            'sweep could not re-enqueue a stuck job; the next sweep tries again',
+            {
+              error,
+            },
+          );
           continue;
         }
       }
       result.requeued++;
-      deps.logger.info('re-enqueued a stuck SUBMITTING job', { jobId: job.jobId, attempts: job.attempts });
+      jobLogger(deps.logger, job).info('re-enqueued a stuck SUBMITTING job', { attempts: job.attempts });
     } else if (outcome.kind === 'retry') result.waiting++;
     else if (outcome.result === 'reconciled') result.recorded++;
     else if (outcome.result === 'failed') result.failed++;

@@ -15,6 +15,7 @@ import {
 } from '../jobs/lifecycle.ts';
 import type { Job, JobError } from '../jobs/model.ts';
 import { getJob } from '../jobs/store.ts';
+import { jobLogger } from '../log.ts';
 import { ADVICE, type ErrorClass } from '../tencent/error-classes.ts';
 import { retryDelaySeconds } from './backoff.ts';
 import {
@@ -44,12 +45,18 @@ export const LEASE_MARGIN_MS = 5_000;
  * and stored parameters; then one lifecycle write says what happened. Never throws for Tencent's answers;
  * throws only when the job store fails (the delivery is then retried as it is).
  */
-export async function submitJob(deps: SubmitDeps, jobId: string, delivery: Delivery): Promise<SubmitOutcome> {
-  const job = await getJob(deps, jobId);
+export async function submitJob(
+  given: SubmitDeps,
+  jobId: string,
+  delivery: Delivery,
+): Promise<SubmitOutcome> {
+  const job = await getJob(given, jobId);
   if (!job) {
-    deps.logger.warn('no such job; its message is dropped', { jobId });
+    given.logger.warn('no such job; its message is dropped', { jobId });
     return done('no-job');
   }
+  // Every line from here on is about this job.
+  const deps: SubmitDeps = { ...given, logger: jobLogger(given.logger, job) };
   if (job.status !== 'QUEUED' && job.status !== 'SUBMITTING') return done('already-done');
   const now = deps.now();
   const held = claimHeld(job, now);
@@ -96,13 +103,16 @@ async function attempt(
     try {
       found = early ?? (await reconcile(deps, job, job.reconcileAfter, delivery));
     } catch (error) {
-      return release(deps, job, 'not-created', jobErrorOf(error), backoff(deps, delivery));
+      const reason = jobErrorOf(error);
+      countAttempt(deps, 'retried', reason.code);
+      return release(deps, job, 'not-created', reason, backoff(deps, delivery));
     }
     if (found.found.length > 0 && found.complete) {
       deps.logger.info('found the instances of an earlier attempt; recorded them instead of creating', {
         jobId: job.jobId,
         instanceIds: found.found,
       });
+      countAttempt(deps, 'reconciled');
       return write(
         deps,
         job,
@@ -139,6 +149,7 @@ async function attempt(
     instanceIds,
     requestId: response.RequestId,
   });
+  countAttempt(deps, 'submitted');
   return write(
     deps,
     job,
@@ -147,11 +158,21 @@ async function attempt(
   );
 }
 
+/**
+ * What a claimed attempt came to (SubmitAttempts): instances created or found, a retry, an outcome that must be
+ * looked up, or the job failed for good.
+ */
+type AttemptOutcome = 'submitted' | 'reconciled' | 'retried' | 'unknown' | 'failed';
+
+/** Counts an attempt by its outcome and Tencent's error code (`none` when there was no error). */
+const countAttempt = (deps: SubmitDeps, outcome: AttemptOutcome, code = 'none') =>
+  deps.metrics?.count('SubmitAttempts', { outcome, code });
+
 /** The backoff for this delivery's receive count. */
 const backoff = (deps: SubmitDeps, delivery: Delivery): number =>
   retryDelaySeconds(delivery.receiveCount, deps.random ? { random: deps.random } : {});
 
-/** Tencent's answer (or its absence) → the job's next state. */
+/** Tencent's answer (or its absence) → the job's next state, counted and said once. */
 function afterFailedCall(
   deps: SubmitDeps,
   job: Job,
@@ -160,42 +181,55 @@ function afterFailedCall(
 ): Promise<SubmitOutcome> {
   const delay = backoff(deps, delivery);
   const reason = jobErrorOf(error);
-  const mayExist = (): Promise<SubmitOutcome> =>
+  // Tencent's code, and its RequestId when it answered.
+  const fields = { code: reason.code, ...(reason.requestId ? { requestId: reason.requestId } : {}) };
+  const retried = (): Promise<SubmitOutcome> => {
+    countAttempt(deps, 'retried', reason.code);
+    return release(deps, job, 'not-created', reason, delay);
+  };
+  const mayExist = (): Promise<SubmitOutcome> => {
+    countAttempt(deps, 'unknown', reason.code);
     // The instances may exist: the next attempt looks for them, once their tags can show.
-    release(deps, job, 'unknown', reason, Math.max(delay, deps.tagVisibilityWindowMs / 1000));
+    return release(deps, job, 'unknown', reason, Math.max(delay, deps.tagVisibilityWindowMs / 1000));
+  };
+  const failed = (failure: JobError): Promise<SubmitOutcome> => {
+    countAttempt(deps, 'failed', reason.code);
+    deps.logger.warn('the submission failed for good', fields);
+    return write(deps, job, () => failJob(deps, job, failure), 'failed');
+  };
+  const notCreated = 'RunInstances created nothing; the job is retried';
+  const maybeCreated = 'RunInstances may have created the instances; the next attempt looks for them first';
   if (error instanceof TencentApiError) {
     const errorClass = error.errorClass as ErrorClass;
-    if (errorClass === 'transient') return release(deps, job, 'not-created', reason, delay);
-    if (errorClass === 'unknown') return mayExist();
-    const failure: JobError = {
+    if (errorClass === 'transient') {
+      deps.logger.info(notCreated, fields);
+      return retried();
+    }
+    if (errorClass === 'unknown') {
+      deps.logger.warn(maybeCreated, fields);
+      return mayExist();
+    }
+    return failed({
       code: error.code,
       message: `${error.message} (${ADVICE[errorClass] ?? ADVICE.invalid})`,
       requestId: error.requestId ?? null,
-    };
-    deps.logger.warn('Tencent refused the job for good', {
-      jobId: job.jobId,
-      code: error.code,
-      requestId: error.requestId,
     });
-    return write(deps, job, () => failJob(deps, job, failure), 'failed');
   }
-  if (error instanceof UnknownOutcomeError) return mayExist();
+  if (error instanceof UnknownOutcomeError) {
+    deps.logger.warn(maybeCreated, fields);
+    return mayExist();
+  }
   if (error instanceof RequestNotSentError) {
-    if (error.retryable) return release(deps, job, 'not-created', reason, delay);
-    return write(deps, job, () => failJob(deps, job, { ...reason, requestId: null }), 'failed');
+    if (!error.retryable) return failed({ ...reason, requestId: null });
+    deps.logger.info(notCreated, fields);
+    return retried();
   }
   if (error instanceof CredentialsError) {
-    deps.logger.error('Tencent credentials could not be obtained; the job is retried', {
-      jobId: job.jobId,
-      error,
-    });
-    return release(deps, job, 'not-created', reason, delay);
+    deps.logger.error('Tencent credentials could not be obtained; the job is retried', { error });
+    return retried();
   }
   // Our own bug, somewhere between the claim and the answer: assume the worst.
-  deps.logger.error('submission failed unexpectedly; the job will be reconciled', {
-    jobId: job.jobId,
-    error,
-  });
+  deps.logger.error('submission failed unexpectedly; the job will be reconciled', { error });
   return mayExist();
 }
 
