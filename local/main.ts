@@ -3,7 +3,10 @@
  * (docs/local-stack.md). Ctrl-C (or SIGTERM) stops it.
  */
 
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CHAT_SINK_PATH } from './chat-sink.ts';
+import { simulatorOptionsFromEnv } from './cvm-simulator/index.ts';
 import { type LocalStack, LocalStackStartError, startLocalStack } from './stack.ts';
 import { SINK_PATH } from './webhook-sink.ts';
 
@@ -23,6 +26,42 @@ try {
   else console.error('npm start failed:', error);
   process.exit(1);
 }
+
+/** `<DATA_DIR>/stack.json`: where this stack listens, for `npm run invoke` (bin/invoke.ts); gone when it stops. */
+export interface LocalStackSettings {
+  pid: number;
+  url: string;
+  dynamodbEndpoint: string;
+  sqsEndpoint: string;
+  tableName: string;
+  /** Logical id in serverless.yml → the queue's URL. */
+  queueUrls: Record<string, string>;
+  tencentEndpoint: string;
+  /** The simulator's key (absent when TENCENTCLOUD_ENDPOINT points elsewhere: its keys stay in the shell). */
+  simulatorKey?: { secretId: string; secretKey: string; sessionToken?: string };
+}
+const settingsFile = join(dataDir, 'stack.json');
+const { secretId, secretKey } = simulatorOptionsFromEnv(process.env);
+const settings: LocalStackSettings = {
+  pid: process.pid,
+  url: stack.url,
+  dynamodbEndpoint: stack.emulators.dynamodbEndpoint,
+  sqsEndpoint: stack.emulators.sqsEndpoint,
+  tableName: stack.tableName,
+  queueUrls: stack.queueUrls,
+  tencentEndpoint: stack.tencentEndpoint,
+  ...(stack.simulator
+    ? {
+        simulatorKey: {
+          secretId,
+          secretKey,
+          ...(process.env.SIM_SESSION_TOKEN ? { sessionToken: process.env.SIM_SESSION_TOKEN } : {}),
+        },
+      }
+    : {}),
+};
+// Mode 0600 like the data directory's secrets: it holds the simulator's key.
+writeFileSync(settingsFile, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
 
 const nameWidth = Math.max(...stack.functions.map((fn) => fn.name.length)) + 2;
 const functions = stack.functions
@@ -107,6 +146,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     if (stopping) return;
     stopping = true;
     console.log('\nstopping…');
+    rmSync(settingsFile, { force: true });
     void stack.stop().then(
       () => process.exit(0),
       (error: unknown) => {
