@@ -43,7 +43,12 @@ export interface FunctionSpec {
   /** provider.environment overlaid with the function's own, values as serverless.yml writes them. */
   environment: Record<string, unknown>;
   events: EventSource[];
+  /** serverless.yml's `params`, which the environment's `${param:…}` values read (resolveEnvironment). */
+  params?: StageParams;
 }
+
+/** serverless.yml's `params`: for each stage (and `default`), each parameter's value as written. */
+export type StageParams = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 
 export interface ServerlessFunctions {
   service: string;
@@ -110,6 +115,11 @@ export function readFunctions(file: URL | string = SERVERLESS_YML): ServerlessFu
   const provider = isObject(document.provider) ? document.provider : {};
   const providerEnv = isObject(provider.environment) ? provider.environment : {};
   const functions = isObject(document.functions) ? document.functions : {};
+  const params: StageParams = isObject(document.params)
+    ? Object.fromEntries(
+        Object.entries(document.params).map(([stage, values]) => [stage, isObject(values) ? values : {}]),
+      )
+    : {};
   return {
     service: String(document.service),
     functions: Object.entries(functions).map(([name, raw]): FunctionSpec => {
@@ -129,6 +139,7 @@ export function readFunctions(file: URL | string = SERVERLESS_YML): ServerlessFu
         events: (Array.isArray(raw.events) ? raw.events : []).map((event, i) =>
           parseEvent(`${where}.events[${i}]`, event),
         ),
+        params,
       };
     }),
   };
@@ -148,6 +159,17 @@ export interface ResolveContext {
   refs: Readonly<Record<string, string>>;
   /** `Fn::GetAtt: [<logicalId>, Arn]`. */
   arns: Readonly<Record<string, string>>;
+  /** `${param:name}`: the stage's entry, else `default`'s (as osls reads them); resolveEnvironment adds the function's. */
+  params?: StageParams;
+}
+
+/** A parameter's value as written for the stage, else for `default`; osls skips a null one. */
+function paramValue(context: ResolveContext, name: string): unknown {
+  for (const stage of [context.stage, 'default']) {
+    const value = context.params?.[stage]?.[name];
+    if (value !== undefined && value !== null) return value;
+  }
+  return undefined;
 }
 
 const VARIABLE = /\$\{([^}]+)\}/g;
@@ -159,6 +181,13 @@ function resolveVariable(expression: string, context: ResolveContext, where: str
   const unquote = (text: string) => text.replace(/^(['"])(.*)\1$/, '$2');
   if (source === 'self:service') return context.service;
   if (source === 'sls:stage') return context.stage;
+  if (source.startsWith('param:')) {
+    // A parameter's own value may hold variables (`${env:WEBHOOK_SECRET, ''}`): resolved in turn.
+    const value = paramValue(context, source.slice('param:'.length));
+    if (value !== undefined) return resolveValue(value, context, where);
+    if (fallback !== undefined) return unquote(fallback);
+    return fail(where, `\${${expression}} names no parameter of stage ${context.stage} or default`);
+  }
   if (source.startsWith('env:')) {
     const value = context.env[source.slice(4)];
     if (value !== undefined) return value;
@@ -191,9 +220,10 @@ export function resolveValue(value: unknown, context: ResolveContext, where: str
 
 /** A function's environment with every value resolved; an empty value counts as unset (left out). */
 export function resolveEnvironment(spec: FunctionSpec, context: ResolveContext): Record<string, string> {
+  const withParams = context.params || !spec.params ? context : { ...context, params: spec.params };
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(spec.environment)) {
-    const resolved = resolveValue(value, context, `functions.${spec.name}.environment.${name}`);
+    const resolved = resolveValue(value, withParams, `functions.${spec.name}.environment.${name}`);
     if (resolved !== '') env[name] = resolved;
   }
   return env;

@@ -7,7 +7,7 @@ import { serverlessVariant } from '../helpers/stack-files.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 /**
- * The submitter through the local runtime (serverless.yml's submit, dead-letter and poll functions in their
+ * The submitter through the local runtime (serverless.yml's submit, deadLetter and poll functions in their
  * own containers, SQS and DynamoDB emulated, the simulator with its default visibility delays): requests made
  * over HTTP end as instances, exactly once.
  */
