@@ -3,7 +3,7 @@
  *   npm run validate -- request.json
  *   npm run validate -- --form request.form
  *   cat request.json | npm run validate -- -
- * The body may carry the API's control fields (webhookUrl, metadata). Prints {"ok":true,"region":…,
+ * The body may carry the API's control fields (webhookUrl, metadata, minCount). Prints {"ok":true,"region":…,
  * "request":…} (password redacted) and exits 0, or {"ok":false,"errors":[…]} and exits 1 — invalid
  * parameters, or a guardrail (ALLOWED_ZONES, ALLOWED_INSTANCE_TYPES, MAX_INSTANCES_PER_JOB) that denies it.
  * Usage errors exit 2. Settings: VALIDATION_PROFILE (or --profile), EXTRA_ZONES and the guardrails.
@@ -22,7 +22,7 @@ const USAGE = `usage: npm run validate -- [--form] [--profile ${PROFILE_NAMES.jo
 const HELP = `${USAGE}
 
 Checks a RunInstances request (Tencent API 3.0 JSON, or with --form the flattened form of Tencent's examples)
-against every rule the API applies, control fields (webhookUrl, metadata) and guardrails included, without
+against every rule the API applies, control fields (webhookUrl, metadata, minCount) and guardrails included, without
 sending or storing anything.
 
   npm run validate -- events/seed/example-2.json
@@ -113,7 +113,7 @@ function main(): number {
       },
       splitControlFields(body),
     );
-    const { webhookUrl, metadata } = checked.control;
+    const { webhookUrl, metadata, minCount } = checked.control;
     console.log(
       JSON.stringify(
         {
@@ -122,6 +122,7 @@ function main(): number {
           request: redactRequest(checked.request),
           ...(webhookUrl ? { webhookUrl } : {}),
           ...(Object.keys(metadata).length ? { metadata } : {}),
+          ...(minCount === null ? {} : { minCount }),
         },
         null,
         2,

@@ -118,6 +118,7 @@ describe('npm run validate, as a pre-flight of an API body', () => {
       ...JSON.parse(seedJson(1)),
       webhookUrl: 'https://hooks.example.com/x',
       metadata: { team: 'web' },
+      minCount: 1,
     });
     const ok = await run('bin/validate.ts', ['-'], { stdin: body });
     expect(ok.code).toBe(0);
@@ -125,7 +126,15 @@ describe('npm run validate, as a pre-flight of an API body', () => {
       ok: true,
       webhookUrl: 'https://hooks.example.com/x',
       metadata: { team: 'web' },
+      minCount: 1,
     });
+    const over = await run('bin/validate.ts', ['-'], {
+      stdin: JSON.stringify({ ...JSON.parse(seedJson(1)), minCount: 2 }),
+    });
+    expect(over.code).toBe(1);
+    expect(JSON.parse(over.stdout).errors).toEqual([
+      expect.objectContaining({ param: 'minCount', code: 'InvalidParameterValue.Range' }),
+    ]);
     const bad = await run('bin/validate.ts', ['-'], {
       stdin: JSON.stringify({ ...JSON.parse(seedJson(1)), webhookUrl: 'http://plain.example.com/' }),
     });
