@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import formEvent from '../../events/api/post-run-instances-form.json' with { type: 'json' };
 import seed1 from '../../events/seed/example-1.json' with { type: 'json' };
 import seed2 from '../../events/seed/example-2.json' with { type: 'json' };

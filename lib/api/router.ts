@@ -4,7 +4,6 @@ import { type HttpEvent, type HttpResponse, jsonResponse } from '../http/types.t
 import type { ApiDeps } from './deps.ts';
 import { listJobEventsForCaller, redeliverEventForCaller } from './events.ts';
 import { cancelJobForCaller, getJobForCaller, listJobsOfCaller } from './jobs.ts';
-import { openApiResponse } from './openapi.ts';
 import { postRunInstances, validateRunInstances } from './run-instances.ts';
 
 /** The API's routes (serverless.yml's httpApi events name the same route keys). */
@@ -77,8 +76,9 @@ export async function handleApiRequest(event: HttpEvent, deps: ApiDeps): Promise
         ),
       );
     case ROUTES.openApi:
-      // Public: clients are generated from it before they have credentials.
-      return openApiResponse(deps.profile);
+      // Public: clients are generated from it before they have credentials. Loaded on its first request: the
+      // document's module (zod's JSON Schema generator, the examples) stays out of every cold start.
+      return (await import('./openapi.ts')).openApiResponse(deps.profile);
     default:
       return unrouted(event);
   }

@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import type { ParamError } from '../errors.ts';
 import { type ProfileName, RESERVED_NAMES, schemaFor } from '../run-instances/index.ts';
 
