@@ -21,6 +21,8 @@ export const METRICS = {
   WebhookDeliveries: { unit: 'Count', dimensions: [] },
   /** A webhook attempt that did not deliver (no answer, or not a 2xx). */
   WebhookDeliveryFailures: { unit: 'Count', dimensions: [] },
+  /** A webhook delivery given up for good (FAILED: its retry schedule spent, or a target the guard refuses). */
+  WebhookDeliveriesFailed: { unit: 'Count', dimensions: [] },
   /** From the submit message's SentTimestamp to its processing. */
   SubmitQueueAge: { unit: 'Milliseconds', dimensions: [] },
 } as const;

@@ -322,6 +322,7 @@ async function deliverJob(
           deps.logger.warn('webhook target answered 410 Gone: no more events of this job go there', context);
         } else if (next.state === 'FAILED') {
           summary.failed++;
+          if (target !== CHAT_TARGET) deps.metrics?.count('WebhookDeliveriesFailed');
           deps.logger.error('webhook delivery failed for good', {
             ...context,
             attempts: next.attempts.length,

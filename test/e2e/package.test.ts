@@ -404,9 +404,9 @@ describe('serverless.yml packaged with osls', () => {
       0,
     ],
     [
-      'WebhookDeliveryFailuresAlarm',
+      'WebhookDeliveriesFailedAlarm',
       'CvmProvisioner',
-      'WebhookDeliveryFailures',
+      'WebhookDeliveriesFailed',
       [{ Name: 'service', Value: 'poll' }],
       'Sum',
       0,

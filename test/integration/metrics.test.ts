@@ -229,6 +229,19 @@ describe('the poller and the notifier', () => {
     expect(rig.receiver.received.map((request) => request.url)).toEqual(['/hooks', '/hooks', '/hooks']);
     expect(recorder.count('WebhookDeliveries')).toBe(3);
     expect(recorder.count('WebhookDeliveryFailures')).toBe(2);
+    expect(recorder.count('WebhookDeliveriesFailed')).toBe(0);
+  });
+
+  it('counts a delivery given up for good once, when its schedule is spent', async () => {
+    const { rig, recorder } = await pollRig({ reply: (_request, res) => void res.writeHead(500).end() });
+    await rig.submitted();
+    // TEST_SCHEDULE_MS has three waits: four attempts, then FAILED.
+    for (const delay of [0, 5_000, 60_000, 300_000]) {
+      rig.h.clock.advance(delay);
+      await deliverDueEvents(rig.run, remaining());
+    }
+    expect(recorder.count('WebhookDeliveryFailures')).toBe(4);
+    expect(recorder.count('WebhookDeliveriesFailed')).toBe(1);
   });
 
   it('counts chat follow-ups as no webhook', async () => {
