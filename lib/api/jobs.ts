@@ -78,6 +78,9 @@ export function decodeCursor(secret: string, caller: string, cursor: string): Re
   if (rest.length || !/^[A-Za-z0-9_-]+$/.test(payload)) return refuse();
   const given = Buffer.from(mac, 'base64url');
   const expected = cursorMac(secret, caller, payload);
+  // Buffer's base64 decoding skips characters outside the alphabet, a trailing `=` and the last character's
+  // unused bits: only the signature's canonical text is the signature, or an altered cursor would pass.
+  if (given.toString('base64url') !== mac) return refuse();
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return refuse();
   let key: unknown;
   try {
