@@ -6,9 +6,9 @@ import type { CredentialsProvider, TencentCredentials } from './credentials.ts';
 import { type Endpoint, parseEndpoint, regionalEndpoint } from './endpoint.ts';
 import { classifyTencentCode, isRetryableTencentCode } from './error-classes.ts';
 import type { SignMethod } from './sign-methods.ts';
-import { signTc3, tc3Date, tc3SigningKey } from './sign-tc3.ts';
+import { createTc3KeyCache, signTc3, tc3Date } from './sign-tc3.ts';
 import { signV1, type V1Method } from './sign-v1.ts';
-import { CVM_API_VERSION, encodeForm, flattenParams, withoutNulls } from './wire.ts';
+import { CVM_API_VERSION, encodeForm, flattenParams, jsonWithoutNulls, withoutNulls } from './wire.ts';
 
 export { SIGN_METHODS, type SignMethod } from './sign-methods.ts';
 /** A call's own deadline when the caller gives none; Lambda callers pass their remaining time instead. */
@@ -122,9 +122,20 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
     );
   }
   const pools = new Map<string, Pool>();
+  // Parsed once per region: a URL parse per call is work repeated for the same answer. Regions are a few
+  // dozen; the bound only stops a caller naming endless well-formed ones from growing it.
+  const regional = new Map<string | undefined, Endpoint>();
   /** The endpoint of a call: the fixed one, else the region's own host. */
-  const endpointFor = (region: string | undefined): Endpoint =>
-    fixed ?? parseEndpoint(regionalEndpoint(region));
+  const endpointFor = (region: string | undefined): Endpoint => {
+    if (fixed) return fixed;
+    let endpoint = regional.get(region);
+    if (!endpoint) {
+      endpoint = parseEndpoint(regionalEndpoint(region));
+      if (regional.size >= 64) regional.clear();
+      regional.set(region, endpoint);
+    }
+    return endpoint;
+  };
   const dispatcherFor = (endpoint: Endpoint): Dispatcher => {
     if (options.dispatcher) return options.dispatcher;
     let pool = pools.get(endpoint.origin);
@@ -139,7 +150,8 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
   const nonce = options.nonce ?? (() => 1 + Math.floor(Math.random() * 65_535));
   const service = options.service ?? 'cvm';
   const version = options.version ?? CVM_API_VERSION;
-  let keyCache: { secretKey: string; date: string; key: Buffer } | undefined;
+  // docs/tencent.md, "Signing-key cache": the derived key per secret, service and UTC date.
+  const signingKeys = createTc3KeyCache();
 
   const buildTc3 = (
     endpoint: Endpoint,
@@ -149,17 +161,10 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
     region?: string,
   ): WireRequest => {
     const timestamp = Math.floor(now() / 1000);
-    const date = tc3Date(timestamp);
-    if (!keyCache || keyCache.date !== date || keyCache.secretKey !== credentials.secretKey) {
-      keyCache = {
-        secretKey: credentials.secretKey,
-        date,
-        key: tc3SigningKey(credentials.secretKey, date, service),
-      };
-    }
+    const key = signingKeys.get(credentials.secretKey, tc3Date(timestamp), service);
     const isGet = httpMethod === 'GET';
     const contentType = isGet ? 'application/x-www-form-urlencoded' : 'application/json';
-    const body = isGet ? '' : JSON.stringify(withoutNulls(params));
+    const body = isGet ? '' : jsonWithoutNulls(params);
     const query = isGet ? encodeForm(flattenParams(withoutNulls(params) as Record<string, unknown>)) : '';
     const { authorization } = signTc3(
       {
@@ -173,7 +178,7 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
         secretId: credentials.secretId,
         secretKey: credentials.secretKey,
       },
-      keyCache.key,
+      key,
     );
     const headers: Record<string, string> = {
       authorization,
@@ -187,7 +192,7 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
     if (credentials.token) headers['x-tc-token'] = credentials.token;
     return isGet
       ? { path: `/?${query}`, method: 'GET', headers }
-      : { path: '/', method: 'POST', headers: { ...headers }, body };
+      : { path: '/', method: 'POST', headers, body };
   };
 
   const buildV1 = (
@@ -288,72 +293,22 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
       // One deadline covers the whole call, credentials included; a negative budget means "already late".
       const timeoutMs = Math.max(0, callOptions.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       const deadline = performance.now() + timeoutMs;
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = callOptions.signal ? AbortSignal.any([callOptions.signal, timeout]) : timeout;
-      const notSent = (why: string, cause?: unknown) =>
-        new RequestNotSentError('RequestNotSent', `${action} was not sent: ${why}`, {
-          cause,
-          retryable: true,
-        });
-      if (closed)
-        throw new RequestNotSentError('ClientClosed', `${action}: the client is closed`, {
-          retryable: false,
-        });
-      let credentials: TencentCredentials;
+      // A timer cleared when the call ends, not AbortSignal.timeout: that one stays armed (and its signal
+      // alive) for the whole timeout after every answered call, thousands of them at a time under load.
+      const timeout = new AbortController();
+      const timer = setTimeout(
+        () => timeout.abort(new DOMException('The call timed out', 'TimeoutError')),
+        timeoutMs,
+      );
+      timer.unref();
+      const signal = callOptions.signal
+        ? AbortSignal.any([callOptions.signal, timeout.signal])
+        : timeout.signal;
       try {
-        credentials = await raceAbort(options.credentials(), signal);
-      } catch (error) {
-        if (signal.aborted)
-          throw notSent(timeout.aborted ? 'the deadline passed while getting credentials' : 'aborted', error);
-        throw error;
+        return await callWithin(action, params, callOptions, signal, () => timeout.signal.aborted, deadline);
+      } finally {
+        clearTimeout(timer);
       }
-      // The timer behind `timeout` fires on a later tick; the clock says whether the budget is spent now.
-      if (signal.aborted || performance.now() >= deadline)
-        throw notSent('the deadline passed before sending');
-      refuseSecretsInUrl(action, params, credentials);
-      let endpoint: Endpoint;
-      try {
-        endpoint = endpointFor(callOptions.region);
-      } catch (error) {
-        throw new RequestNotSentError('InvalidRegion', `${action}: no endpoint for the region given`, {
-          cause: error,
-          retryable: false,
-        });
-      }
-      const wire = buildWire(endpoint, action, params, credentials, callOptions.region);
-      let status: number;
-      let text: string;
-      try {
-        const response = await dispatcherFor(endpoint).request({ origin: endpoint.origin, ...wire, signal });
-        status = response.statusCode;
-        text = await response.body.text();
-      } catch (error) {
-        const refused = causeCode(error);
-        if (refused) throw notSent(`the connection could not be opened (${refused})`, error);
-        // Closed while the request was in flight: it may have reached Tencent.
-        if (closed)
-          throw new UnknownOutcomeError('ConnectionError', `${action}: the client was closed mid-request`, {
-            cause: error,
-          });
-        if (signal.aborted) {
-          const why = timeout.aborted ? 'timed out' : 'was aborted';
-          throw new UnknownOutcomeError('RequestTimeout', `${action} ${why} before Tencent answered`, {
-            cause: error,
-          });
-        }
-        throw new UnknownOutcomeError(
-          'ConnectionError',
-          `${action}: the connection failed before an answer`,
-          {
-            cause: error,
-          },
-        );
-      }
-      return parseResponse(action, status, text, [
-        ...secretValues(params),
-        credentials.secretKey,
-        ...(credentials.token ? [credentials.token] : []),
-      ]);
     },
     async close() {
       if (closed) return;
@@ -361,6 +316,77 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
       await Promise.all([...pools.values()].map((pool) => pool.close()));
     },
   };
+
+  /** One call under its deadline: `signal` aborts at the deadline or on the caller's signal. */
+  async function callWithin(
+    action: string,
+    params: Record<string, unknown>,
+    callOptions: CallOptions,
+    signal: AbortSignal,
+    timedOut: () => boolean,
+    deadline: number,
+  ): Promise<TencentResponse> {
+    const notSent = (why: string, cause?: unknown) =>
+      new RequestNotSentError('RequestNotSent', `${action} was not sent: ${why}`, {
+        cause,
+        retryable: true,
+      });
+    if (closed)
+      throw new RequestNotSentError('ClientClosed', `${action}: the client is closed`, {
+        retryable: false,
+      });
+    let credentials: TencentCredentials;
+    try {
+      credentials = await raceAbort(options.credentials(), signal);
+    } catch (error) {
+      if (signal.aborted)
+        throw notSent(timedOut() ? 'the deadline passed while getting credentials' : 'aborted', error);
+      throw error;
+    }
+    // The timer behind `timeout` fires on a later tick; the clock says whether the budget is spent now.
+    if (signal.aborted || performance.now() >= deadline) throw notSent('the deadline passed before sending');
+    refuseSecretsInUrl(action, params, credentials);
+    let endpoint: Endpoint;
+    try {
+      endpoint = endpointFor(callOptions.region);
+    } catch (error) {
+      throw new RequestNotSentError('InvalidRegion', `${action}: no endpoint for the region given`, {
+        cause: error,
+        retryable: false,
+      });
+    }
+    const wire = buildWire(endpoint, action, params, credentials, callOptions.region);
+    let status: number;
+    let text: string;
+    try {
+      const response = await dispatcherFor(endpoint).request({ origin: endpoint.origin, ...wire, signal });
+      status = response.statusCode;
+      text = await response.body.text();
+    } catch (error) {
+      const refused = causeCode(error);
+      if (refused) throw notSent(`the connection could not be opened (${refused})`, error);
+      // Closed while the request was in flight: it may have reached Tencent.
+      if (closed)
+        throw new UnknownOutcomeError('ConnectionError', `${action}: the client was closed mid-request`, {
+          cause: error,
+        });
+      if (signal.aborted) {
+        const why = timedOut() ? 'timed out' : 'was aborted';
+        throw new UnknownOutcomeError('RequestTimeout', `${action} ${why} before Tencent answered`, {
+          cause: error,
+        });
+      }
+      throw new UnknownOutcomeError('ConnectionError', `${action}: the connection failed before an answer`, {
+        cause: error,
+      });
+    }
+    // Only an error message needs the secrets to redact: found on that path alone, not on every success.
+    return parseResponse(action, status, text, () => [
+      ...secretValues(params),
+      credentials.secretKey,
+      ...(credentials.token ? [credentials.token] : []),
+    ]);
+  }
 }
 
 /**
@@ -407,8 +433,10 @@ export function parseResponse(
   action: string,
   status: number,
   text: string,
-  secrets: readonly string[] = [],
+  secrets: readonly string[] | (() => readonly string[]) = [],
 ): TencentResponse {
+  const redact = (message: unknown) =>
+    sanitizedMessage(message, typeof secrets === 'function' ? secrets() : secrets);
   if (status !== 200) {
     throw new UnknownOutcomeError(
       'HttpStatus',
@@ -439,7 +467,7 @@ export function parseResponse(
       // and errors").
       if (code === 'DryRunOperation')
         return { ...(response.RequestId ? { RequestId: response.RequestId } : {}), DryRunOperation: true };
-      throw new TencentApiError(code, sanitizedMessage(response.Error.Message, secrets), {
+      throw new TencentApiError(code, redact(response.Error.Message), {
         requestId: typeof response.RequestId === 'string' ? response.RequestId : undefined,
         retryable: isRetryableTencentCode(code),
         errorClass: classifyTencentCode(code),
@@ -452,7 +480,7 @@ export function parseResponse(
   if (typeof envelope.code === 'number') {
     if (envelope.code === 0) return body as TencentResponse;
     const code = typeof envelope.codeDesc === 'string' ? envelope.codeDesc : String(envelope.code);
-    throw new TencentApiError(code, sanitizedMessage(envelope.message, secrets), {
+    throw new TencentApiError(code, redact(envelope.message), {
       requestId: undefined,
       retryable: isRetryableTencentCode(code),
       errorClass: classifyTencentCode(code),

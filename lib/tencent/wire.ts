@@ -21,6 +21,36 @@ export function withoutNulls(value: unknown): unknown {
 }
 
 /**
+ * Whether `value` holds something withoutNulls would change or JSON.stringify would read differently from a
+ * plain copy: a null, an array hole, an object that is not plain, or a `toJSON` member. Walks without copying.
+ */
+function needsNullStrip(value: unknown): boolean {
+  if (value === null) return true;
+  if (typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value) || needsNullStrip(value[i])) return true;
+    }
+    return false;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return true;
+  if ('toJSON' in value) return true;
+  for (const child of Object.values(value)) if (needsNullStrip(child)) return true;
+  return false;
+}
+
+/**
+ * `JSON.stringify(withoutNulls(value))`, byte for byte, without copying a request that holds no null (the
+ * common case): one serialisation per request and no intermediate objects.
+ */
+export function jsonWithoutNulls(value: unknown): string {
+  return typeof value === 'object' && value !== null && !needsNullStrip(value)
+    ? JSON.stringify(value)
+    : JSON.stringify(withoutNulls(value));
+}
+
+/**
  * Flattens a nested request into `[key, value]` pairs in insertion order (the v1 signer sorts them):
  * objects join with `.`, arrays use zero-based indexes, booleans become `true`/`false` as the SDKs send them.
  * Empty arrays and objects, null and undefined have no flattened form and are left out.
