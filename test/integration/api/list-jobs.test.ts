@@ -98,6 +98,27 @@ describe('listing the caller’s jobs', () => {
     await expect(listJobsOfCaller(deps, 'bob', { cursor })).rejects.toBeInstanceOf(InvalidRequestError);
   });
 
+  it('refuses a signature spelt another way that decodes to the same bytes (padding, stray characters, spare bits)', async () => {
+    const page = await listJobsOfCaller(deps, 'alice', { limit: '5' });
+    const cursor = page.next ?? '';
+    const [payload = '', mac = ''] = cursor.split('.');
+    // 32 bytes in base64url: 43 characters, the last carrying 2 spare bits that decoding ignores.
+    const last = mac.at(-1) ?? 'A';
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const spare = alphabet[alphabet.indexOf(last) ^ 1] ?? 'A';
+    expect(Buffer.from(`${mac.slice(0, -1)}${spare}`, 'base64url')).toEqual(Buffer.from(mac, 'base64url'));
+    for (const bad of [
+      `${mac}=`,
+      `!${mac}`,
+      `${mac.slice(0, 10)} ${mac.slice(10)}`,
+      `${mac.slice(0, -1)}${spare}`,
+    ])
+      await expect(listJobsOfCaller(deps, 'alice', { cursor: `${payload}.${bad}` })).rejects.toBeInstanceOf(
+        InvalidRequestError,
+      );
+    expect((await listJobsOfCaller(deps, 'alice', { cursor })).jobs.length).toBeGreaterThan(0);
+  });
+
   it('answers GET /v1/jobs with 200 { jobs, next }, and 400 listing every bad parameter', async () => {
     const handler = createApiHandler(deps);
     const listEvent = (query: Record<string, string>): HttpEvent => {
