@@ -180,7 +180,7 @@ async function pollRun(label: string): Promise<void> {
   const kinds = [...counts].map(([kind, n]) => `${kind} ${n}`).join(', ');
   console.log(`\n${label}`);
   console.log(
-    `  DescribeInstances calls: ${summary.describeCalls} (Σ ceil(n/100) over ${perRegion.size} regions = ${expectedCalls}; failures ${summary.describeFailures})`,
+    `  DescribeInstances calls: ${summary.describeCalls} (Σ ceil(n/100) over ${perRegion.size} regions = ${expectedCalls}; failures ${summary.describeFailures}; goal: exactly Σ ceil(n/100))`,
   );
   console.log(`  DynamoDB calls:          ${kinds} (Scan: ${counts.get('Scan') ?? 0})`);
   console.log(

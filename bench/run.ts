@@ -53,8 +53,12 @@ for (const bench of chosen) {
   const seconds = (performance.now() - started) / 1000;
   const text = `${run.stdout ?? ''}${run.stderr ? `\n${run.stderr}` : ''}`.trimEnd();
   outputs.push({ bench, seconds, status: run.status, text });
-  for (const line of text.split('\n'))
+  for (const line of text.split('\n')) {
     if (/\bgoals?\b/i.test(line)) figures.push({ bench, kind: kindOf(line), line: line.trim() });
+    // bench:cold's table: one row per function, its goal in the heading.
+    else if (bench === 'cold' && /^\w+\s+sqs \+ .*\d\.\d\dx/.test(line))
+      figures.push({ bench, kind: 'ratio', line: `${line.trim().replace(/\s{2,}/g, '  ')}  (goal <= 1.3x)` });
+  }
   console.log(`  ${run.status === 0 ? 'done' : `exit ${run.status}`} in ${seconds.toFixed(0)} s`);
 }
 

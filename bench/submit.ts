@@ -153,7 +153,9 @@ async function run(label: string, faults: Array<Record<string, unknown>>, count 
   const floor = JOBS / RUN_INSTANCES_PER_SECOND;
 
   console.log(`\n${label}: ${JOBS} jobs of 1 instance each`);
-  console.log(`  Tencent calls per job:  ${tencent.map(([k, n]) => `${k} ${perJob(n)}`).join(', ')}`);
+  console.log(
+    `  Tencent calls per job:  ${tencent.map(([k, n]) => `${k} ${perJob(n)}`).join(', ')} (goal: RunInstances 1.00 on the happy path)`,
+  );
   console.log(
     `  DynamoDB calls per job: ${ddb.map(([k, n]) => `${k} ${perJob(n)}`).join(', ')} (total ${perJob(ddb.reduce((s, [, n]) => s + n, 0))}; Query is the sweep's, every POLL_INTERVAL_MS)`,
   );
