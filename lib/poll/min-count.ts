@@ -53,6 +53,7 @@ export const TERMINATED_REASON = 'terminated: the job’s minCount was not met';
 const TERMINATE_TRIES = 3;
 /** One TerminateInstances call's limit. */
 const TERMINATE_TIMEOUT_MS = 10_000;
+/** The longest message the poller writes into a job's error. */
 const MAX_MESSAGE_LENGTH = 1000;
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -92,7 +93,8 @@ function fates(instances: readonly JobInstance[]): string {
     .join('; ');
 }
 
-const clip = (text: string) =>
+/** A job error's message cut to MAX_MESSAGE_LENGTH (the poller's and the rollback's alike). */
+export const clip = (text: string) =>
   text.length <= MAX_MESSAGE_LENGTH ? text : `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
 
 /**

@@ -7,7 +7,7 @@ import { jobLogger, type Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Pacer } from '../submit/pacer.ts';
 import type { TencentClient } from '../tencent/client.ts';
-import { minCountMissed, type RollbackDeps, rollBackJob } from './min-count.ts';
+import { clip, minCountMissed, type RollbackDeps, rollBackJob } from './min-count.ts';
 
 /**
  * The poller (docs/job-lifecycle.md, "The poller"): every SUBMITTED job, through the sparse pending index,
@@ -65,8 +65,6 @@ const DESCRIBE_CONCURRENCY = 8;
 const WRITE_CONCURRENCY = 16;
 /** A call or write is not started with less of the run left than this. */
 const STOP_MARGIN_MS = 5000;
-/** The longest message the poller writes into a job's error. */
-const MAX_MESSAGE_LENGTH = 1000;
 /** The most SUBMITTED jobs one run reads; the rest wait for the next (oldest first). */
 const MAX_JOBS_PER_RUN = 10_000;
 
@@ -149,9 +147,6 @@ export function observe(
   }
   return { instances, verdicts, failedRequestId, answered: seen !== undefined };
 }
-
-const clip = (text: string) =>
-  text.length <= MAX_MESSAGE_LENGTH ? text : `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
 
 const reasons = (instances: readonly JobInstance[]) =>
   instances.map((i) => `${i.instanceId}: ${i.reason ?? i.state}`).join('; ');

@@ -230,41 +230,27 @@ async function expectRunPathHolds(path: string, body: string | Buffer, type: str
 }
 
 describe('POST /v1/run-instances and /validate under hostile bodies (properties)', () => {
-  it('JSON: mutated seed examples and arbitrary text never answer 5xx, and a refusal stores and queues nothing', async () => {
-    const body = fc.oneof(
-      { weight: 3, arbitrary: mutatedSeedJson },
-      { weight: 1, arbitrary: arbitraryJsonText },
-    );
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom(...RUN_PATHS),
-        body,
-        contentTypeFor(JSON_TYPE),
-        async (path, text, type) => {
-          await expectRunPathHolds(path, text, type);
-        },
-      ),
-      { numRuns: 250 },
-    );
-  }, 60_000);
-
-  it('flattened form: mutated seed forms and arbitrary pairs never answer 5xx, and a refusal stores and queues nothing', async () => {
-    const body = fc.oneof(
-      { weight: 3, arbitrary: mutatedSeedForm },
-      { weight: 1, arbitrary: arbitraryFormText },
-    );
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom(...RUN_PATHS),
-        body,
-        contentTypeFor(FORM_TYPE),
-        async (path, text, type) => {
-          await expectRunPathHolds(path, text, type);
-        },
-      ),
-      { numRuns: 250 },
-    );
-  }, 60_000);
+  it.each([
+    ['JSON: mutated seed examples and arbitrary text', mutatedSeedJson, arbitraryJsonText, JSON_TYPE],
+    ['flattened form: mutated seed forms and arbitrary pairs', mutatedSeedForm, arbitraryFormText, FORM_TYPE],
+  ] as const)(
+    '%s never answer 5xx, and a refusal stores and queues nothing',
+    async (_name, mutated, arbitrary, mediaType) => {
+      const body = fc.oneof({ weight: 3, arbitrary: mutated }, { weight: 1, arbitrary });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...RUN_PATHS),
+          body,
+          contentTypeFor(mediaType),
+          async (path, text, type) => {
+            await expectRunPathHolds(path, text, type);
+          },
+        ),
+        { numRuns: 250 },
+      );
+    },
+    60_000,
+  );
 
   it('bytes that are not UTF-8, raw bytes and bodies over 64 KiB are refused (413 for the latter), changing nothing', async () => {
     const hostileBody = fc.oneof(
