@@ -119,6 +119,11 @@ export interface Simulator {
   faults: FaultTable;
   /** Authenticated API calls, by action, since the start or the last reset (also `GET /_sim/stats`). */
   readonly calls: ReadonlyMap<string, number>;
+  /**
+   * Injected faults that struck, by `<action> <mode> <before|after>`, and calls refused by the rate limit, by
+   * `<action> rate-limit`, since the start or the last reset (also `GET /_sim/stats`, as `faults`).
+   */
+  readonly struck: ReadonlyMap<string, number>;
   close(): Promise<void>;
 }
 
@@ -190,6 +195,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         : RATE_LIMITS;
   const limiter = new RateLimiter(limits);
   const calls = new Map<string, number>();
+  const struck = new Map<string, number>();
+  const count = (key: string) => struck.set(key, (struck.get(key) ?? 0) + 1);
 
   const admin = (req: IncomingMessage, body: Buffer, res: ServerResponse, path: string) => {
     if (path === '/_sim/instances' && req.method === 'GET') {
@@ -230,9 +237,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return send(res, 200, { faults: [] });
     }
     if (path === '/_sim/stats' && req.method === 'GET')
-      return send(res, 200, { calls: Object.fromEntries(calls) });
+      return send(res, 200, { calls: Object.fromEntries(calls), faults: Object.fromEntries(struck) });
     if (path === '/_sim/reset' && req.method === 'POST') {
       calls.clear();
+      struck.clear();
       state.reset();
       faults.clear();
       limiter.reset();
@@ -290,15 +298,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (!state.catalog.zones[region])
         throw new SimError('UnsupportedRegion', `The region \`${region}\` is not supported`);
       if (!limiter.admit(secretId, action, now())) {
+        count(`${action} rate-limit`);
         throw new SimError(
           'RequestLimitExceeded',
           `${action} is limited to ${(limits || RATE_LIMITS)[action]} requests per second`,
         );
       }
       const fault = faults.draw(action, random);
-      if (fault && !strikesAfter(fault)) return strike(fault, req, res, requestId);
+      if (fault && !strikesAfter(fault)) {
+        count(`${action} ${fault.mode} before`);
+        return strike(fault, req, res, requestId);
+      }
       const result = handler({ state, region, params, requestId, now: now() });
-      if (fault) return strike(fault, req, res, requestId);
+      if (fault) {
+        count(`${action} ${fault.mode} after`);
+        return strike(fault, req, res, requestId);
+      }
       send(res, 200, { Response: { ...result, RequestId: requestId } });
     } catch (error) {
       if (error instanceof SimError) return tencentError(res, requestId, error.code, error.message);
@@ -336,6 +351,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     state,
     faults,
     calls,
+    struck,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

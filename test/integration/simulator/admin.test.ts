@@ -83,6 +83,22 @@ describe('/_sim/stats', () => {
     await resetSim(h.sim);
     expect(await stats()).toEqual({});
   });
+
+  it('counts the faults that struck, by action, mode and whether the action took effect first', async () => {
+    const struck = async () =>
+      ((await (await fetch(`${h.sim.url}/_sim/stats`)).json()) as { faults: Record<string, number> }).faults;
+    await addFault(h.sim, { action: 'RunInstances', mode: 'InternalError', count: 1 });
+    await addFault(h.sim, { action: 'RunInstances', mode: 'http502', when: 'after', count: 1 });
+    await expect(runInstances(client)).rejects.toMatchObject({ code: 'InternalError' });
+    await expect(runInstances(client)).rejects.toThrow();
+    await runInstances(client);
+    expect(await struck()).toEqual({ 'RunInstances InternalError before': 1, 'RunInstances http502 after': 1 });
+    // The lost answer's instance exists: the fault struck after the action.
+    expect(await simInstances(h.sim)).toHaveLength(2);
+    expect(Object.fromEntries(h.sim.struck)).toEqual(await struck());
+    await resetSim(h.sim);
+    expect(await struck()).toEqual({});
+  });
 });
 
 describe('/_sim/reset', () => {

@@ -46,10 +46,11 @@ describe('rate limits on the simulator clock', () => {
     expect(results).toEqual([...okTimes(10), 'RequestLimitExceeded']);
   });
 
-  it('creates nothing for a throttled RunInstances', async () => {
+  it('creates nothing for a throttled RunInstances, and counts the refusal in its stats', async () => {
     const sim = await limited();
     await outcomes(sim.client(), 'RunInstances', { ...BASE_RUN }, 11);
     expect(await simInstances(sim.sim)).toHaveLength(10);
+    expect(Object.fromEntries(sim.sim.struck)).toEqual({ 'RunInstances rate-limit': 1 });
   });
 
   it('admits RunInstances again in the next clock second', async () => {
