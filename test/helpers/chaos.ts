@@ -22,7 +22,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { JOB_TAG_KEY, type Job, type JobStatus, TERMINAL_STATUSES } from '../../lib/jobs/model.ts';
 import { fromItem, listJobsWithEventsDue, listPendingJobs } from '../../lib/jobs/store.ts';
-import { enqueueSubmit } from '../../lib/queue/producer.ts';
+import { enqueueSubmit, parseSubmitMessage } from '../../lib/queue/producer.ts';
 import { slackSignature } from '../../local/chat-events.ts';
 import type { ClientTokenMode } from '../../local/cvm-simulator/state.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
@@ -107,8 +107,8 @@ export interface ChaosReport {
   extraPollInvocations: number;
   /** What the webhook receiver saw: attempts refused while down (from the jobs' delivery records), 503s, 2xx. */
   receiver: { refusedWhileDown: number; answered5xx: number; answered2xx: number };
-  /** Messages the dead-letter function was handed. */
-  deadLetterBatches: number;
+  /** Jobs whose messages reached the dead-letter queue (its function was handed them). */
+  deadLettered: number;
   instances: number;
   invariants: Invariant[];
 }
@@ -263,7 +263,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const receiver = await startReceiver(TEST_WEBHOOK_SECRET);
   // Shorter than deployed, so that a lost answer, a crash and a dead letter play out in seconds: the submit
   // function has 12 s (its RunInstances waits at most 7 s of it), its queue hides a message for 20 s and moves it
-  // to the dead-letter queue after 3 receives; the poll function has no reserved concurrency, so runs overlap
+  // to the dead-letter queue after 2 receives; the poll function has no reserved concurrency, so runs overlap
   // (its timeout stays: a run keeps 20 s of it for the notifier).
   const file = serverlessVariant((sls) => {
     (sls.functions.submit as { timeout: number }).timeout = 12;
@@ -271,7 +271,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     delete (sls.functions.poll as { reservedConcurrency?: number }).reservedConcurrency;
     const queue = sls.resources.Resources.SubmitQueue?.Properties as Record<string, unknown>;
     queue.VisibilityTimeout = 20;
-    (queue.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount = 3;
+    (queue.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount = 2;
     const dlq = sls.resources.Resources.SubmitDeadLetterQueue?.Properties as Record<string, unknown>;
     dlq.VisibilityTimeout = 20;
   });
@@ -306,9 +306,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let extraPollInvocations = 0;
   let maxConcurrentPolls = 0;
   const background: Array<Promise<unknown>> = [];
+  const deadLettered = new Set<string>();
   let running = true;
   try {
     for (const fault of RATE_FAULTS) simulator.faults.add(fault as never);
+    // The jobs whose messages reached the dead-letter queue: its function consumes them as they come, so they are
+    // read off the batches it is handed.
+    const deadLetter = stack.runtime.functions.get('deadLetter');
+    if (!deadLetter) throw new Error('serverless.yml has no deadLetter function');
+    const invokeDeadLetter = deadLetter.invoke.bind(deadLetter);
+    deadLetter.invoke = (event: unknown) => {
+      for (const record of (event as { Records?: Array<{ body: string }> }).Records ?? [])
+        deadLettered.add(parseSubmitMessage(record.body)?.jobId ?? `(not a submit message: ${record.body})`);
+      return invokeDeadLetter(event);
+    };
 
     // The ClientToken mode changes every TOKEN_MODE_MS; RunInstances calls are counted under each.
     const byMode: Record<ClientTokenMode, number> = { honoured: 0, expiring: 0, ignored: 0 };
@@ -564,8 +575,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     const jobs = await scanJobs(stack);
     const inventory = await simInstances(simulator);
-    const deadLettered = await drain(stack, stack.queueUrls.SubmitDeadLetterQueue ?? '');
-    const invariants = checkInvariants({ asked, jobs, inventory, arrivals: receiver.arrivals, deadLettered });
+    const leftInDeadLetterQueue = await drain(stack, stack.queueUrls.SubmitDeadLetterQueue ?? '');
+    const invariants = checkInvariants({
+      asked,
+      jobs,
+      inventory,
+      arrivals: receiver.arrivals,
+      deadLettered: [...deadLettered],
+      leftInDeadLetterQueue,
+    });
 
     const statuses: Record<string, number> = {};
     for (const job of jobs.values()) statuses[job.status] = (statuses[job.status] ?? 0) + 1;
@@ -591,7 +609,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         answered5xx: receiver.arrivals.filter((arrival) => arrival.status >= 500).length,
         answered2xx: receiver.arrivals.filter((arrival) => arrival.status < 300).length,
       },
-      deadLetterBatches: stack.runtime.sqsSources.get('deadLetter:SubmitDeadLetterQueue')?.batches ?? 0,
+      deadLettered: deadLettered.size,
       instances: inventory.length,
       invariants,
     };
@@ -702,6 +720,7 @@ function checkInvariants(run: {
   inventory: readonly AdminInstance[];
   arrivals: readonly Arrival[];
   deadLettered: readonly string[];
+  leftInDeadLetterQueue: readonly string[];
 }): Invariant[] {
   const { asked, jobs, inventory, arrivals } = run;
   const invariant = (name: string, checked: number, violations: string[]): Invariant => ({
@@ -872,11 +891,26 @@ function checkInvariants(run: {
       .map((arrival) => `${arrival.webhookId} (${arrival.type}, verified ${arrival.verified})`),
   );
   const dlq = invariant(
-    'nothing in the dead-letter queue that is not a FAILED job',
-    run.deadLettered.length,
-    run.deadLettered
+    'nothing left in the dead-letter queue that is not a FAILED job',
+    run.leftInDeadLetterQueue.length,
+    run.leftInDeadLetterQueue
       .filter((id) => jobs.get(id)?.status !== 'FAILED')
       .map((id) => `${id} is in the DLQ and ${jobs.get(id)?.status ?? 'not a job'}`),
+  );
+  // The dead-letter function settles a job as SUBMITTED when its instances are found, else FAILED.
+  const settled = invariant(
+    'every dead-lettered job ended FAILED with none created, or with the instances it created',
+    run.deadLettered.length,
+    run.deadLettered.flatMap((id) => {
+      const job = jobs.get(id);
+      if (!job) return [`${id} reached the DLQ and is not a job`];
+      const created = byTag.get(id)?.length ?? 0;
+      if (job.status === 'FAILED' && job.instances.length === 0 && created === 0) return [];
+      if (job.instances.length > 0 && job.instances.length === created) return [];
+      return [
+        `${id} reached the DLQ and ended ${job.status} with ${job.instances.length} recorded, ${created} created`,
+      ];
+    }),
   );
   return [
     answered,
@@ -891,6 +925,7 @@ function checkInvariants(run: {
     cancelAnswered,
     delivered,
     unknownArrivals,
+    settled,
     dlq,
   ];
 }
@@ -925,7 +960,7 @@ export function formatReport(report: ChaosReport): string {
     `Tencent calls: ${list(report.calls)}`,
     `faults struck: ${list(report.struck)}`,
     `RunInstances by ClientToken mode: ${list(report.runInstancesByTokenMode)}`,
-    `submit killed after a commit: ${report.crashes}; duplicate submit messages: ${report.duplicateMessages}; dead-letter batches: ${report.deadLetterBatches}`,
+    `submit killed after a commit: ${report.crashes}; duplicate submit messages: ${report.duplicateMessages}; jobs dead-lettered: ${report.deadLettered}`,
     `poll: ${report.extraPollInvocations} extra invocations, at most ${report.maxConcurrentPolls} at once`,
     `receiver: ${report.receiver.refusedWhileDown} attempts refused while down, ${report.receiver.answered5xx} answered 503, ${report.receiver.answered2xx} accepted`,
     `instances created: ${report.instances}`,
