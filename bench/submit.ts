@@ -143,7 +143,10 @@ async function run(label: string, faults: Array<Record<string, unknown>>, count 
     if (tag) byJob.set(tag.Value, (byJob.get(tag.Value) ?? 0) + 1);
   }
   const failed = stored.filter((job) => job?.status === 'FAILED').length;
-  const submitted = stored.filter((job) => job?.status === 'SUBMITTED');
+  // Submitted by the end: SUBMITTED, or already moved on by the poller (it runs beside the submitters).
+  const submitted = stored.filter(
+    (job) => job && job.status !== 'FAILED' && job.status !== 'QUEUED' && job.status !== 'SUBMITTING',
+  );
   const attempts = stored.reduce((sum, job) => sum + (job?.attempts ?? 0), 0);
   const extra = jobs.filter((job) => (byJob.get(job.jobId) ?? 0) > 1).length;
   const missing = submitted.filter((job) => job && (byJob.get(job.jobId) ?? 0) < 1).length;
@@ -160,7 +163,7 @@ async function run(label: string, faults: Array<Record<string, unknown>>, count 
     `  DynamoDB calls per job: ${ddb.map(([k, n]) => `${k} ${perJob(n)}`).join(', ')} (total ${perJob(ddb.reduce((s, [, n]) => s + n, 0))}; Query is the sweep's, every POLL_INTERVAL_MS)`,
   );
   console.log(`  attempts per job:       ${perJob(attempts)}`);
-  console.log(`  SUBMITTED ${submitted.length}, FAILED ${failed} (goal 0)`);
+  console.log(`  submitted ${submitted.length} of ${count}, FAILED ${failed} (goal 0)`);
   console.log(
     `  jobs with extra instances: ${extra} (goal 0); with none: ${missing}; recorded ≠ created: ${recordedWrong}`,
   );

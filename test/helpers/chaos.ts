@@ -26,7 +26,8 @@ import { enqueueSubmit, parseSubmitMessage } from '../../lib/queue/producer.ts';
 import { slackSignature } from '../../local/chat-events.ts';
 import type { ClientTokenMode } from '../../local/cvm-simulator/state.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { commandFields, formBody } from './chat.ts';
+import { commandFields, formBody, SLACK_SECRET } from './chat.ts';
+import { TOKENS } from './events.ts';
 import { TEST_WEBHOOK_SECRET } from './poll.ts';
 import { type AdminInstance, simInstances } from './simulator.ts';
 import { serverlessVariant } from './stack-files.ts';
@@ -128,8 +129,8 @@ function seeded(seed: number): () => number {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
-const TOKEN = 'chaos-client-token-0123456789abcdef';
-const SLACK_SECRET = 'chaos-slack-signing-secret-0123456789';
+/** The suite's own test secrets, which its log capture knows to look for (test/e2e/setup.ts). */
+const TOKEN = TOKENS.alice.token;
 const BASE = { zone: 'ap-guangzhou-3', image: 'img-pmqg1cw7', type: 'S5.MEDIUM4' } as const;
 const TOKEN_MODES: readonly ClientTokenMode[] = ['honoured', 'expiring', 'ignored'];
 /** How long each ClientToken mode lasts before the next. */
@@ -281,7 +282,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     simulatorPort: 0,
     dataDir: null,
     env: {
-      API_TOKENS: `chaos:${sha(TOKEN)}`,
+      API_TOKENS: `alice:${sha(TOKEN)}`,
       SLACK_SIGNING_SECRET: SLACK_SECRET,
       SLACK_ALLOWED_USERS: '*',
       DEFAULT_WEBHOOK_URL: receiver.url,
