@@ -85,19 +85,44 @@ function causeCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Waits for a promise unless the signal aborts first. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+/** A call's deadline passed (while getting credentials, or while reading the answer). */
+class DeadlinePassed extends Error {
+  constructor() {
+    super('The call timed out');
+    this.name = 'TimeoutError';
+  }
+}
+
+/** undici's own headers and body timeouts (the time left of a call's deadline). */
+const UNDICI_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const isUndiciTimeout = (error: unknown) =>
+  error instanceof Error && UNDICI_TIMEOUTS.has(String((error as { code?: unknown }).code));
+
+/** Waits for a promise until the deadline (DeadlinePassed) or the signal's abort, whichever comes first. */
+function withinDeadline<T>(promise: Promise<T>, deadline: number, signal?: AbortSignal): Promise<T> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(new DeadlinePassed());
+      },
+      Math.max(0, deadline - performance.now()),
+    );
+    signal?.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         reject(error);
       },
     );
@@ -289,26 +314,10 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
   };
 
   return {
-    async call(action, params, callOptions = {}) {
+    call(action, params, callOptions = {}) {
       // One deadline covers the whole call, credentials included; a negative budget means "already late".
       const timeoutMs = Math.max(0, callOptions.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-      const deadline = performance.now() + timeoutMs;
-      // A timer cleared when the call ends, not AbortSignal.timeout: that one stays armed (and its signal
-      // alive) for the whole timeout after every answered call, thousands of them at a time under load.
-      const timeout = new AbortController();
-      const timer = setTimeout(
-        () => timeout.abort(new DOMException('The call timed out', 'TimeoutError')),
-        timeoutMs,
-      );
-      timer.unref();
-      const signal = callOptions.signal
-        ? AbortSignal.any([callOptions.signal, timeout.signal])
-        : timeout.signal;
-      try {
-        return await callWithin(action, params, callOptions, signal, () => timeout.signal.aborted, deadline);
-      } finally {
-        clearTimeout(timer);
-      }
+      return callWithin(action, params, callOptions, performance.now() + timeoutMs);
     },
     async close() {
       if (closed) return;
@@ -317,13 +326,16 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
     },
   };
 
-  /** One call under its deadline: `signal` aborts at the deadline or on the caller's signal. */
+  /**
+   * One call under its deadline (docs/tencent.md, "Deadlines"): the credentials lookup races a timer; the
+   * request carries the time left as undici's own headers and body timeouts, and the body read is cut at the
+   * deadline. No AbortSignal is made per call: handing undici one costs more than the rest of the deadline
+   * together. The caller's own signal, when given, is passed on.
+   */
   async function callWithin(
     action: string,
     params: Record<string, unknown>,
     callOptions: CallOptions,
-    signal: AbortSignal,
-    timedOut: () => boolean,
     deadline: number,
   ): Promise<TencentResponse> {
     const notSent = (why: string, cause?: unknown) =>
@@ -331,20 +343,24 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
         cause,
         retryable: true,
       });
+    const { signal } = callOptions;
     if (closed)
       throw new RequestNotSentError('ClientClosed', `${action}: the client is closed`, {
         retryable: false,
       });
     let credentials: TencentCredentials;
     try {
-      credentials = await raceAbort(options.credentials(), signal);
+      credentials =
+        options.credentials.current?.() ?? (await withinDeadline(options.credentials(), deadline, signal));
     } catch (error) {
-      if (signal.aborted)
-        throw notSent(timedOut() ? 'the deadline passed while getting credentials' : 'aborted', error);
+      if (error instanceof DeadlinePassed)
+        throw notSent('the deadline passed while getting credentials', error);
+      if (signal?.aborted) throw notSent('aborted', error);
       throw error;
     }
-    // The timer behind `timeout` fires on a later tick; the clock says whether the budget is spent now.
-    if (signal.aborted || performance.now() >= deadline) throw notSent('the deadline passed before sending');
+    const left = deadline - performance.now();
+    if (signal?.aborted) throw notSent('aborted');
+    if (left <= 0) throw notSent('the deadline passed before sending');
     refuseSecretsInUrl(action, params, credentials);
     let endpoint: Endpoint;
     try {
@@ -356,12 +372,33 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
       });
     }
     const wire = buildWire(endpoint, action, params, credentials, callOptions.region);
+    // undici's timeouts take whole milliseconds; at least one, so that zero never means "no timeout".
+    const budget = Math.max(1, Math.ceil(left));
     let status: number;
     let text: string;
+    let cut = false;
     try {
-      const response = await dispatcherFor(endpoint).request({ origin: endpoint.origin, ...wire, signal });
+      const response = await dispatcherFor(endpoint).request({
+        origin: endpoint.origin,
+        ...wire,
+        headersTimeout: budget,
+        bodyTimeout: budget,
+        ...(signal ? { signal } : {}),
+      });
       status = response.statusCode;
-      text = await response.body.text();
+      // The body timeout is per pause between chunks: a server trickling bytes is cut at the deadline here.
+      const timer = setTimeout(
+        () => {
+          cut = true;
+          response.body.destroy(new DeadlinePassed());
+        },
+        Math.max(0, deadline - performance.now()),
+      );
+      try {
+        text = await response.body.text();
+      } finally {
+        clearTimeout(timer);
+      }
     } catch (error) {
       const refused = causeCode(error);
       if (refused) throw notSent(`the connection could not be opened (${refused})`, error);
@@ -370,8 +407,8 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
         throw new UnknownOutcomeError('ConnectionError', `${action}: the client was closed mid-request`, {
           cause: error,
         });
-      if (signal.aborted) {
-        const why = timedOut() ? 'timed out' : 'was aborted';
+      if (cut || isUndiciTimeout(error) || signal?.aborted) {
+        const why = signal?.aborted && !cut && !isUndiciTimeout(error) ? 'was aborted' : 'timed out';
         throw new UnknownOutcomeError('RequestTimeout', `${action} ${why} before Tencent answered`, {
           cause: error,
         });

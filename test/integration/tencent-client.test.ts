@@ -265,6 +265,43 @@ describe('outcomes', () => {
     expect(error).toMatchObject({ code: 'RequestTimeout' });
   });
 
+  it('cuts an answer whose body trickles past the deadline: an unknown outcome, on time', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    server.reply = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"Response": ');
+      // A byte every 50 ms: never a pause as long as the body timeout, never the end.
+      timers.push(setInterval(() => res.write(' '), 50));
+    };
+    const started = performance.now();
+    try {
+      const error = await client({ timeoutMs: 300 })
+        .call('RunInstances', RUN_PARAMS)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnknownOutcomeError);
+      expect(error).toMatchObject({ code: 'RequestTimeout', message: expect.stringContaining('timed out') });
+      // Cut at the deadline, not after the many pauses the trickle could go on for.
+      expect(performance.now() - started).toBeLessThan(3000);
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+    }
+  });
+
+  it('signs with the credentials a provider holds now (current()), without calling it', async () => {
+    const held = staticCredentials(SECRET_ID, SECRET_KEY);
+    let calls = 0;
+    const provider = Object.assign(
+      async () => {
+        calls++;
+        return held();
+      },
+      { current: () => held.current?.() },
+    );
+    await client({ credentials: provider }).call('RunInstances', RUN_PARAMS);
+    expect(calls).toBe(0);
+    expect(String(only(server.received).headers.authorization)).toContain(`Credential=${SECRET_ID}/`);
+  });
+
   it("honours the caller's abort signal as an unknown outcome", async () => {
     server.reply = () => {};
     const controller = new AbortController();

@@ -92,7 +92,10 @@ describe('/_sim/stats', () => {
     await expect(runInstances(client)).rejects.toMatchObject({ code: 'InternalError' });
     await expect(runInstances(client)).rejects.toThrow();
     await runInstances(client);
-    expect(await struck()).toEqual({ 'RunInstances InternalError before': 1, 'RunInstances http502 after': 1 });
+    expect(await struck()).toEqual({
+      'RunInstances InternalError before': 1,
+      'RunInstances http502 after': 1,
+    });
     // The lost answer's instance exists: the fault struck after the action.
     expect(await simInstances(h.sim)).toHaveLength(2);
     expect(Object.fromEntries(h.sim.struck)).toEqual(await struck());

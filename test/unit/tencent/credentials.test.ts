@@ -2,7 +2,11 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CredentialsError } from '../../../lib/errors.ts';
-import { makeCredentials, secretsManagerCredentials } from '../../../lib/tencent/credentials.ts';
+import {
+  makeCredentials,
+  secretsManagerCredentials,
+  staticCredentials,
+} from '../../../lib/tencent/credentials.ts';
 
 // Mocks the class for this file only: unit files share a worker, so the mock is undone after them.
 const secrets = mockClient(SecretsManagerClient);
@@ -22,7 +26,33 @@ describe('makeCredentials', () => {
   });
 });
 
+describe('staticCredentials', () => {
+  it('holds its key from the start: current() answers it at once, the same as the provider', async () => {
+    const provider = staticCredentials('AKIDexample', 'very-secret-key');
+    expect(provider.current?.()).toMatchObject({ secretId: 'AKIDexample', secretKey: 'very-secret-key' });
+    expect(await provider()).toBe(provider.current?.());
+  });
+});
+
 describe('secretsManagerCredentials', () => {
+  it('current() is undefined until the secret was read, the read key within its lifetime, undefined after', async () => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
+    let clock = 0;
+    const provider = secretsManagerCredentials({
+      client: new SecretsManagerClient({ region: 'us-east-1' }),
+      secretName: 'tencent/cvm',
+      ttlMs: 1000,
+      now: () => clock,
+    });
+    expect(provider.current?.()).toBeUndefined();
+    const read = await provider();
+    clock = 999;
+    expect(provider.current?.()).toBe(read);
+    clock = 1000;
+    expect(provider.current?.()).toBeUndefined();
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
   it('reads the secret once and reuses it within its lifetime', async () => {
     secrets.on(GetSecretValueCommand, { SecretId: 'tencent/cvm' }).resolves({ SecretString: SECRET });
     let clock = 0;
