@@ -34,36 +34,35 @@ describe('staticCredentials', () => {
   });
 });
 
+/** A Secrets Manager provider of secret tencent/cvm whose key lives 1000 ms on `clock`. */
+const timedProvider = (clock: { now: number }) =>
+  secretsManagerCredentials({
+    client: new SecretsManagerClient({ region: 'us-east-1' }),
+    secretName: 'tencent/cvm',
+    ttlMs: 1000,
+    now: () => clock.now,
+  });
+
 describe('secretsManagerCredentials', () => {
   it('current() is undefined until the secret was read, the read key within its lifetime, undefined after', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
-    let clock = 0;
-    const provider = secretsManagerCredentials({
-      client: new SecretsManagerClient({ region: 'us-east-1' }),
-      secretName: 'tencent/cvm',
-      ttlMs: 1000,
-      now: () => clock,
-    });
+    const clock = { now: 0 };
+    const provider = timedProvider(clock);
     expect(provider.current?.()).toBeUndefined();
     const read = await provider();
-    clock = 999;
+    clock.now = 999;
     expect(provider.current?.()).toBe(read);
-    clock = 1000;
+    clock.now = 1000;
     expect(provider.current?.()).toBeUndefined();
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
   });
 
   it('reads the secret once and reuses it within its lifetime', async () => {
     secrets.on(GetSecretValueCommand, { SecretId: 'tencent/cvm' }).resolves({ SecretString: SECRET });
-    let clock = 0;
-    const provider = secretsManagerCredentials({
-      client: new SecretsManagerClient({ region: 'us-east-1' }),
-      secretName: 'tencent/cvm',
-      ttlMs: 1000,
-      now: () => clock,
-    });
+    const clock = { now: 0 };
+    const provider = timedProvider(clock);
     const first = await provider();
-    clock = 999;
+    clock.now = 999;
     const second = await provider();
     expect(first.secretId).toBe('AKIDexample');
     expect(second).toBe(first);
@@ -72,15 +71,10 @@ describe('secretsManagerCredentials', () => {
 
   it('reads the secret again once its lifetime is over', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
-    let clock = 0;
-    const provider = secretsManagerCredentials({
-      client: new SecretsManagerClient({ region: 'us-east-1' }),
-      secretName: 'tencent/cvm',
-      ttlMs: 1000,
-      now: () => clock,
-    });
+    const clock = { now: 0 };
+    const provider = timedProvider(clock);
     await provider();
-    clock = 1000;
+    clock.now = 1000;
     await provider();
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
