@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { commandFields, SLACK_SECRET, USER } from '../helpers/chat.ts';
+import { commandFields, MATTERMOST_TOKEN, SLACK_SECRET, USER } from '../helpers/chat.ts';
 import { TOKENS } from '../helpers/events.ts';
 import {
   arbitraryFormText,
@@ -175,6 +175,7 @@ beforeAll(async () => {
     env: {
       API_TOKENS: `alice:${sha(ALICE)},bob:${sha(BOB)}`,
       SLACK_SIGNING_SECRET: SLACK_SECRET,
+      MATTERMOST_TOKEN,
       SLACK_ALLOWED_USERS: USER,
     },
     logSink: () => {},
@@ -890,6 +891,69 @@ describe('authentication refuses what it cannot verify, creating nothing (proper
     );
     // The very request, signed as it is sent, is accepted: the refusals above are the signature's doing.
     expect((await signedCommand(VALID_RUN)).text).toMatch(/:inbox_tray: .*accepted\./);
+  }, 60_000);
+});
+
+describe('Mattermost tokens (property)', () => {
+  it('a missing, forged or malformed token, in the header or the form, is 401 with nothing created; the right one passes', async () => {
+    const forged = hostileString.filter((s) => s !== MATTERMOST_TOKEN && !/\s/.test(s) && s !== '');
+    const header = fc.oneof(
+      fc.constant({ header: undefined }),
+      // A header value carries visible ASCII only (undici refuses the rest before sending).
+      forged.filter((s) => /^[\x21-\x7e]+$/.test(s)).map((token) => ({ header: `Token ${token}` })),
+      fc.stringMatching(/^[A-Za-z0-9_-]{8,40}$/).map((token) => ({ header: `Token ${token}` })),
+      fc.constant({ header: `Token ${MATTERMOST_TOKEN}` }),
+      fc
+        .constantFrom(
+          `Bearer ${MATTERMOST_TOKEN}`,
+          `Basic ${Buffer.from(`x:${MATTERMOST_TOKEN}`).toString('base64')}`,
+          'Token',
+          `Token ${MATTERMOST_TOKEN} extra`,
+          `Token ${MATTERMOST_TOKEN.toUpperCase()}`,
+          `Token ${MATTERMOST_TOKEN.slice(0, -1)}`,
+          `Token ${MATTERMOST_TOKEN}x`,
+        )
+        .map((value) => ({ header: value })),
+    );
+    const form = fc.oneof(
+      fc.constant({ form: undefined }),
+      forged.map((token) => ({ form: token })),
+      fc.constant({ form: MATTERMOST_TOKEN }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.tuple(header, form), async ([h, f]) => {
+        const { token: _slackField, ...fields } = commandFields(VALID_RUN, {
+          response_url: stack.chatResponseUrl,
+        });
+        const body = formOf(Object.entries(f.form === undefined ? fields : { ...fields, token: f.form }));
+        const before = await footprint();
+        const answer = await slackCall(body, h.header === undefined ? {} : { authorization: h.header });
+        expectNoServerError(answer);
+        // The rule, said again independently: a header token counts only as `Token <token>`; every token
+        // presented must be the right one, and at least one must be presented.
+        const presented = [/^token\s+(\S+)$/i.exec(h.header ?? '')?.[1], f.form].filter(
+          (token): token is string => token !== undefined && token !== '',
+        );
+        const why = `${h.header} / ${f.form}: ${answer.text.slice(0, 200)}`;
+        if (presented.length > 0 && presented.every((token) => token === MATTERMOST_TOKEN)) {
+          expect(answer.status, why).toBe(200);
+          expect(answer.text, why).toMatch(/accepted\./);
+          return;
+        }
+        expect(answer.status, why).toBe(401);
+        expect(problemOf(answer).code).toMatch(/^AuthFailure/);
+        expect(await footprint()).toEqual(before);
+      }),
+      { numRuns: 150 },
+    );
+    // The same command with the right token in both places is accepted: the refusals were the token's doing.
+    const { token: _slackField, ...fields } = commandFields(VALID_RUN, {
+      response_url: stack.chatResponseUrl,
+    });
+    const accepted = await slackCall(formOf(Object.entries({ ...fields, token: MATTERMOST_TOKEN })), {
+      authorization: `Token ${MATTERMOST_TOKEN}`,
+    });
+    expect(accepted.text).toMatch(/accepted\./);
   }, 60_000);
 });
 
