@@ -61,20 +61,23 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 /**
  * Why the job must roll back now, or null: minCount is set, the job launched instances, and either more have
  * failed than it can spare, or every instance has settled (or the job ran out of time) with fewer RUNNING than
- * minCount.
+ * minCount. `missing`: instances the job asked for and never recorded (lib/poll/poll-jobs.ts,
+ * `missingInstances`), which count as failed.
  */
 export function minCountMissed(
   job: Job,
   verdicts: ReadonlyArray<'done' | 'failed' | 'pending'>,
   finished: boolean,
+  missing = 0,
 ): string | null {
   if (job.minCount === null || job.rollback !== null || verdicts.length === 0) return null;
+  const total = verdicts.length + missing;
   const running = verdicts.filter((v) => v === 'done').length;
-  const failed = verdicts.filter((v) => v === 'failed').length;
-  const pending = verdicts.length - running - failed;
-  const hopeless = failed > verdicts.length - job.minCount;
+  const failed = verdicts.filter((v) => v === 'failed').length + missing;
+  const pending = total - running - failed;
+  const hopeless = failed > total - job.minCount;
   if (!hopeless && !(finished && running < job.minCount)) return null;
-  return `${running} of ${plural(verdicts.length, 'instance')} reached RUNNING${failed ? `, ${failed} failed` : ''}${pending ? `, ${pending} still pending` : ''}: fewer than minCount ${job.minCount}`;
+  return `${running} of ${plural(total, 'instance')} reached RUNNING${failed ? `, ${failed} failed${missing ? ` (${missing} never found)` : ''}` : ''}${pending ? `, ${pending} still pending` : ''}: fewer than minCount ${job.minCount}`;
 }
 
 export type RollbackOutcome = { written: Job | null; failed: boolean; terminateCalls: number };

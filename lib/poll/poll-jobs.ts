@@ -97,6 +97,8 @@ type Verdict = 'done' | 'failed' | 'pending';
 interface Observation {
   instances: JobInstance[];
   verdicts: Verdict[];
+  /** Instances the job asked for that it never recorded (see `missingInstances`): failed, for every decision. */
+  missing: number;
   /** Whether DescribeInstances answered for the job this run. */
   answered: boolean;
   /** Tencent's RequestId of the operation that failed, for the job's error. */
@@ -145,8 +147,32 @@ export function observe(
     });
     verdicts.push('failed');
   }
-  return { instances, verdicts, failedRequestId, answered: seen !== undefined };
+  return {
+    instances,
+    verdicts,
+    missing: missingInstances(job),
+    failedRequestId,
+    answered: seen !== undefined,
+  };
 }
+
+/**
+ * How many of the instances the job asked for it never recorded. RunInstances answers with every id; only a
+ * job recorded by reconciliation can hold fewer, when its call's answer was lost and the lookup by tag came
+ * after some of them had failed and been reclaimed (Tencent removes a failed launch on its own;
+ * docs/job-lifecycle.md, "Submitting exactly once"). Those count as failed: a job of two with one RUNNING is
+ * PARTIALLY_FAILED, never SUCCEEDED. None for a job with no instances at all (a DryRun).
+ */
+export function missingInstances(job: Job): number {
+  if (job.instances.length === 0) return 0;
+  return Math.max(0, Number(job.request.InstanceCount ?? 1) - job.instances.length);
+}
+
+/** What the error says of the instances a job never recorded. */
+const missingNote = (missing: number) =>
+  missing === 0
+    ? ''
+    : `; ${missing} never found: RunInstances' answer was lost and the lookup by tag did not find ${missing === 1 ? 'it' : 'them'} (a failed launch Tencent had already reclaimed)`;
 
 const reasons = (instances: readonly JobInstance[]) =>
   instances.map((i) => `${i.instanceId}: ${i.reason ?? i.state}`).join('; ');
@@ -166,17 +192,19 @@ export const UNANSWERED_ALLOWANCE_MS = 3 * 60_000;
 
 /** What the job's observation means: a terminal move, progress to record, or nothing. */
 export function decide(job: Job, seen: Observation, now: number, timeoutMs: number): Decision {
-  const { instances, verdicts } = seen;
+  const { instances, verdicts, missing } = seen;
   const failed = instances.filter((_, i) => verdicts[i] === 'failed');
+  const total = instances.length + missing;
+  const failedCount = failed.length + missing;
   const requestId = seen.failedRequestId ?? job.submitRequestId;
   if (verdicts.every((v) => v !== 'pending')) {
-    if (failed.length === 0) return { move: 'succeed' };
-    if (failed.length === instances.length) {
+    if (failedCount === 0) return { move: 'succeed' };
+    if (failedCount === total) {
       return {
         move: 'fail',
         error: {
           code: 'LaunchFailed',
-          message: clip(`All ${instances.length} instances failed to launch: ${reasons(failed)}`),
+          message: clip(`All ${total} instances failed to launch: ${reasons(failed)}${missingNote(missing)}`),
           requestId,
         },
       };
@@ -186,7 +214,7 @@ export function decide(job: Job, seen: Observation, now: number, timeoutMs: numb
       error: {
         code: 'LaunchFailed.Partial',
         message: clip(
-          `${failed.length} of ${instances.length} instances failed to launch: ${reasons(failed)}`,
+          `${failedCount} of ${total} instances failed to launch${failed.length ? `: ${reasons(failed)}` : ''}${missingNote(missing)}`,
         ),
         requestId,
       },
@@ -201,7 +229,7 @@ export function decide(job: Job, seen: Observation, now: number, timeoutMs: numb
       error: {
         code: 'JobTimedOut',
         message: clip(
-          `${waiting.length} of ${instances.length} instances were not ready within ${Math.round(timeoutMs / 1000)} s (${states})${failed.length ? `; failed: ${reasons(failed)}` : ''}`,
+          `${waiting.length} of ${total} instances were not ready within ${Math.round(timeoutMs / 1000)} s (${states})${failed.length ? `; failed: ${reasons(failed)}` : ''}${missingNote(missing)}`,
         ),
         requestId: job.submitRequestId,
       },
@@ -317,6 +345,7 @@ export async function pollSubmittedJobs(
         entry.job,
         observation.verdicts,
         decision.move !== 'none' && decision.move !== 'progress',
+        observation.missing,
       );
       if (entry.job.rollback !== null || missed !== null) {
         const rolled = await rollBackJob({ ...deps, logger: log }, entry.job, {

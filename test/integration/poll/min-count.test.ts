@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { recordProgress } from '../../../lib/jobs/lifecycle.ts';
 import type { Job } from '../../../lib/jobs/model.ts';
 import { eventId } from '../../../lib/jobs/outbox.ts';
 import { minCountMissed, TERMINATED_REASON } from '../../../lib/poll/min-count.ts';
@@ -171,6 +172,50 @@ describe('minCount, the all-or-nothing launch', () => {
   });
 });
 
+describe('a job that recorded fewer instances than it asked for', () => {
+  /**
+   * What reconciliation records when RunInstances' answer was lost and, by the time the job looked its
+   * instances up by tag, one of them had failed to launch and been reclaimed: only the one still there.
+   */
+  async function short(r: PollRig, control: Record<string, unknown> = {}): Promise<Job> {
+    const job = await r.submitted({ ...plainRequest(), InstanceCount: 2 }, control);
+    const [kept, reclaimed] = ids(job) as [string, string];
+    simInstance(r, reclaimed).launchFails = true;
+    return recordProgress(
+      r.run,
+      job,
+      job.instances.filter((i) => i.instanceId === kept),
+    );
+  }
+
+  it('ends PARTIALLY_FAILED, never SUCCEEDED, saying what was never found', async () => {
+    const r = await start({ sim: { bootMs: 1000 } });
+    const job = await short(r);
+    r.h.clock.advance(3000);
+    expect(await pollSubmittedJobs(r.run, remaining())).toMatchObject({ partiallyFailed: 1 });
+    const done = await r.job(job.jobId);
+    expect(done.status).toBe('PARTIALLY_FAILED');
+    expect(done.instances.map((i) => i.state)).toEqual(['RUNNING']);
+    expect(done.error).toMatchObject({ code: 'LaunchFailed.Partial' });
+    expect(done.error?.message).toMatch(/^1 of 2 instances failed to launch; 1 never found: /);
+  });
+
+  it('counts the one never found against minCount: the one running is terminated, FAILED MinCountNotMet', async () => {
+    const r = await start({ sim: { bootMs: 1000 } });
+    const job = await short(r, { minCount: 2 });
+    const [kept] = ids(job) as [string];
+    r.h.clock.advance(1000);
+    await pollSubmittedJobs(r.run, remaining());
+    r.h.clock.advance(1000);
+    await pollSubmittedJobs(r.run, remaining());
+    const failed = await r.job(job.jobId);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error?.code).toBe('MinCountNotMet');
+    expect(failed.error?.message).toMatch(/^1 of 2 instances reached RUNNING, 1 failed \(1 never found\)/);
+    expect(terminateCalls(r).map((call) => call.params)).toEqual([{ InstanceIds: [kept] }]);
+  });
+});
+
 describe('minCountMissed', () => {
   const job = (minCount: number | null, rolling = false) =>
     jobIn('SUBMITTED', {
@@ -189,5 +234,15 @@ describe('minCountMissed', () => {
     expect(minCountMissed(job(2), ['failed', 'failed', 'pending'], false)).toMatch(/fewer than minCount 2$/);
     expect(minCountMissed(job(2), ['done', 'pending', 'pending'], true)).toMatch(/^1 of 3 instances reached/);
     expect(minCountMissed(job(2), ['done', 'done', 'failed'], true)).toBeNull();
+  });
+
+  it('counts instances the job never recorded as failed', () => {
+    expect(minCountMissed(job(1), ['pending'], false, 1)).toBeNull();
+    expect(minCountMissed(job(2), ['pending'], false, 1)).toMatch(/^0 of 2 instances reached RUNNING, 1 failed/);
+    expect(minCountMissed(job(2), ['done'], true, 1)).toBe(
+      '1 of 2 instances reached RUNNING, 1 failed (1 never found): fewer than minCount 2',
+    );
+    expect(minCountMissed(job(3), ['pending', 'pending'], false, 1)).toMatch(/fewer than minCount 3$/);
+    expect(minCountMissed(job(1), ['done'], true, 1)).toBeNull();
   });
 });
