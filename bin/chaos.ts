@@ -1,8 +1,8 @@
 /**
  * `npm run chaos -- [--jobs N] [--seed S]`: the fault-injection run of test/e2e/chaos.test.ts at any scale
  * (test/helpers/chaos.ts says what it does to the local stack), printing the invariants as a table and what was
- * injected. Exits 1 when an invariant was broken. The stack's own log lines are kept at warn and above, in
- * chaos.log beside the working directory only when --log is given.
+ * injected. Exits 1 when an invariant was broken. The stack's and the functions' log lines (warn and above
+ * unless --log-level says otherwise) go to the file --log names, or nowhere.
  */
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -13,11 +13,12 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '200' },
     seed: { type: 'string' },
     log: { type: 'string' },
+    'log-level': { type: 'string', default: 'warn' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('usage: npm run chaos -- [--jobs N] [--seed S] [--log FILE]');
+  console.log('usage: npm run chaos -- [--jobs N] [--seed S] [--log FILE] [--log-level info|warn|error]');
   process.exit(0);
 }
 const jobs = Number(values.jobs);
@@ -36,7 +37,7 @@ const report = await runChaos({
   ...(seed === undefined ? {} : { seed }),
   // Waiting for the end grows with the jobs: the submitters drain 9 RunInstances a second.
   settleTimeoutMs: 180_000 + jobs * 200,
-  logLevel: 'warn',
+  logLevel: values['log-level'],
   ...(log ? { logSink: (line: string) => log.write(`${line}\n`) } : {}),
   progress: (line) => console.log(line),
 });
