@@ -238,7 +238,9 @@ describe('minCountMissed', () => {
 
   it('counts instances the job never recorded as failed', () => {
     expect(minCountMissed(job(1), ['pending'], false, 1)).toBeNull();
-    expect(minCountMissed(job(2), ['pending'], false, 1)).toMatch(/^0 of 2 instances reached RUNNING, 1 failed/);
+    expect(minCountMissed(job(2), ['pending'], false, 1)).toMatch(
+      /^0 of 2 instances reached RUNNING, 1 failed/,
+    );
     expect(minCountMissed(job(2), ['done'], true, 1)).toBe(
       '1 of 2 instances reached RUNNING, 1 failed (1 never found): fewer than minCount 2',
     );
