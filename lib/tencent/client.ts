@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
 import type { Clock } from '../clock.ts';
@@ -13,6 +14,8 @@ import { CVM_API_VERSION, encodeForm, flattenParams, jsonWithoutNulls, withoutNu
 export { SIGN_METHODS, type SignMethod } from './sign-methods.ts';
 /** A call's own deadline when the caller gives none; Lambda callers pass their remaining time instead. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/** The longest delay setTimeout keeps (2^31 - 1 ms); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface TencentClientOptions {
   /**
@@ -85,18 +88,13 @@ function causeCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** A call's deadline passed (while getting credentials, or while reading the answer). */
+/** A call's deadline passed while getting credentials. */
 class DeadlinePassed extends Error {
   constructor() {
     super('The call timed out');
     this.name = 'TimeoutError';
   }
 }
-
-/** undici's own headers and body timeouts (the time left of a call's deadline). */
-const UNDICI_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-const isUndiciTimeout = (error: unknown) =>
-  error instanceof Error && UNDICI_TIMEOUTS.has(String((error as { code?: unknown }).code));
 
 /** Waits for a promise until the deadline (DeadlinePassed) or the signal's abort, whichever comes first. */
 function withinDeadline<T>(promise: Promise<T>, deadline: number, signal?: AbortSignal): Promise<T> {
@@ -113,6 +111,7 @@ function withinDeadline<T>(promise: Promise<T>, deadline: number, signal?: Abort
       },
       Math.max(0, deadline - performance.now()),
     );
+    timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (value) => {
@@ -314,9 +313,15 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
   };
 
   return {
-    call(action, params, callOptions = {}) {
+    async call(action, params, callOptions = {}) {
       // One deadline covers the whole call, credentials included; a negative budget means "already late".
-      const timeoutMs = Math.max(0, callOptions.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      const given = callOptions.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      if (Number.isNaN(given))
+        throw new RequestNotSentError('InvalidTimeout', `${action}: the time budget is not a number`, {
+          retryable: false,
+        });
+      // An unbounded budget is bounded by the longest timer Node keeps (about 24.8 days).
+      const timeoutMs = Math.min(MAX_TIMER_MS, Math.max(0, given));
       return callWithin(action, params, callOptions, performance.now() + timeoutMs);
     },
     async close() {
@@ -327,10 +332,10 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
   };
 
   /**
-   * One call under its deadline (docs/tencent.md, "Deadlines"): the credentials lookup races a timer; the
-   * request carries the time left as undici's own headers and body timeouts, and the body read is cut at the
-   * deadline. No AbortSignal is made per call: handing undici one costs more than the rest of the deadline
-   * together. The caller's own signal, when given, is passed on.
+   * One call under its deadline (docs/tencent.md, "Deadlines"): credentials a provider holds are taken at once,
+   * else its lookup races the deadline; then one timer covers connecting, queueing, the headers and the body,
+   * and cancels the request through an EventEmitter handed to undici as its `signal` (an AbortSignal costs undici
+   * more per request than the rest of the call's bookkeeping together). The caller's own signal cancels it too.
    */
   async function callWithin(
     action: string,
@@ -348,6 +353,8 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
       throw new RequestNotSentError('ClientClosed', `${action}: the client is closed`, {
         retryable: false,
       });
+    // Before the provider is asked: a lookup nobody waits for could reject unobserved.
+    if (signal?.aborted) throw notSent('aborted');
     let credentials: TencentCredentials;
     try {
       credentials =
@@ -358,9 +365,8 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
       if (signal?.aborted) throw notSent('aborted', error);
       throw error;
     }
-    const left = deadline - performance.now();
     if (signal?.aborted) throw notSent('aborted');
-    if (left <= 0) throw notSent('the deadline passed before sending');
+    if (deadline - performance.now() <= 0) throw notSent('the deadline passed before sending');
     refuseSecretsInUrl(action, params, credentials);
     let endpoint: Endpoint;
     try {
@@ -372,33 +378,28 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
       });
     }
     const wire = buildWire(endpoint, action, params, credentials, callOptions.region);
-    // undici's timeouts take whole milliseconds; at least one, so that zero never means "no timeout".
-    const budget = Math.max(1, Math.ceil(left));
+    const cancel = new EventEmitter();
+    let timedOut = false;
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        cancel.emit('abort');
+      },
+      Math.max(0, deadline - performance.now()),
+    );
+    timer.unref();
+    const onAbort = () => cancel.emit('abort');
+    signal?.addEventListener('abort', onAbort, { once: true });
     let status: number;
     let text: string;
-    let cut = false;
     try {
       const response = await dispatcherFor(endpoint).request({
         origin: endpoint.origin,
         ...wire,
-        headersTimeout: budget,
-        bodyTimeout: budget,
-        ...(signal ? { signal } : {}),
+        signal: cancel,
       });
       status = response.statusCode;
-      // The body timeout is per pause between chunks: a server trickling bytes is cut at the deadline here.
-      const timer = setTimeout(
-        () => {
-          cut = true;
-          response.body.destroy(new DeadlinePassed());
-        },
-        Math.max(0, deadline - performance.now()),
-      );
-      try {
-        text = await response.body.text();
-      } finally {
-        clearTimeout(timer);
-      }
+      text = await response.body.text();
     } catch (error) {
       const refused = causeCode(error);
       if (refused) throw notSent(`the connection could not be opened (${refused})`, error);
@@ -407,15 +408,19 @@ export function createTencentClient(options: TencentClientOptions): TencentClien
         throw new UnknownOutcomeError('ConnectionError', `${action}: the client was closed mid-request`, {
           cause: error,
         });
-      if (cut || isUndiciTimeout(error) || signal?.aborted) {
-        const why = signal?.aborted && !cut && !isUndiciTimeout(error) ? 'was aborted' : 'timed out';
-        throw new UnknownOutcomeError('RequestTimeout', `${action} ${why} before Tencent answered`, {
-          cause: error,
-        });
+      if (timedOut || signal?.aborted) {
+        throw new UnknownOutcomeError(
+          'RequestTimeout',
+          `${action} ${timedOut ? 'timed out' : 'was aborted'} before Tencent answered`,
+          { cause: error },
+        );
       }
       throw new UnknownOutcomeError('ConnectionError', `${action}: the connection failed before an answer`, {
         cause: error,
       });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
     // Only an error message needs the secrets to redact: found on that path alone, not on every success.
     return parseResponse(action, status, text, () => [

@@ -1,3 +1,4 @@
+import { Pool } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RequestNotSentError, TencentApiError, UnknownOutcomeError } from '../../lib/errors.ts';
 import { createTencentClient, type TencentClientOptions } from '../../lib/tencent/client.ts';
@@ -300,6 +301,32 @@ describe('outcomes', () => {
     await client({ credentials: provider }).call('RunInstances', RUN_PARAMS);
     expect(calls).toBe(0);
     expect(String(only(server.received).headers.authorization)).toContain(`Credential=${SECRET_ID}/`);
+  });
+
+  it('counts the wait for a free connection against the deadline too', async () => {
+    server.reply = () => {};
+    // One connection: the second call waits in the pool's queue behind the first, which never gets an answer.
+    const pool = new Pool(server.url, { connections: 1 });
+    try {
+      const c = client({ dispatcher: pool });
+      const first = c.call('RunInstances', RUN_PARAMS, { timeoutMs: 3000 }).catch((e: unknown) => e);
+      const started = performance.now();
+      const second = await c.call('RunInstances', RUN_PARAMS, { timeoutMs: 200 }).catch((e: unknown) => e);
+      // Cut at its own deadline while still queued, not once the first call gives the connection up.
+      expect(performance.now() - started).toBeLessThan(1500);
+      expect(second).toMatchObject({ name: 'UnknownOutcomeError', code: 'RequestTimeout' });
+      expect(await first).toMatchObject({ name: 'UnknownOutcomeError', code: 'RequestTimeout' });
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  it('refuses a time budget that is not a number, sending nothing', async () => {
+    const error = await client({ timeoutMs: Number.NaN })
+      .call('RunInstances', RUN_PARAMS)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'RequestNotSentError', code: 'InvalidTimeout', retryable: false });
+    expect(server.received).toHaveLength(0);
   });
 
   it("honours the caller's abort signal as an unknown outcome", async () => {
