@@ -73,6 +73,12 @@ interface Asked {
   kind: JobKind;
   count: number;
   minCount: number | null;
+  /** Drawn up front from the seed, so that a seed fixes the whole mix whatever the timing. */
+  ownClientToken: boolean;
+  /** A pause the kind uses (the third Idempotency-Key request, the cancel, the second duplicate), in ms. */
+  pauseMs: number;
+  /** Chat: whether Slack's retry is sent too. */
+  slackRetry: boolean;
   /** The job id every answer named (more than one: a violation). */
   jobIds: Set<string>;
   /** Answers that were neither the documented success nor a documented "retry later". */
@@ -216,6 +222,7 @@ async function startReceiver(secret: string) {
     });
   };
   let server: Server = createServer(handle);
+  let ended = false;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const close = () =>
@@ -227,7 +234,8 @@ async function startReceiver(secret: string) {
     url: `http://127.0.0.1:${port}/hooks`,
     arrivals,
     async set(next: 'down' | '5xx' | 'up') {
-      if (next === mode) return;
+      // Once closed for good, a phase still pending opens nothing.
+      if (next === mode || ended) return;
       if (next === 'down') await close();
       if (mode === 'down') {
         server = createServer(handle);
@@ -235,7 +243,10 @@ async function startReceiver(secret: string) {
       }
       mode = next;
     },
-    close: () => (mode === 'down' ? Promise.resolve() : close()),
+    close: () => {
+      ended = true;
+      return mode === 'down' ? Promise.resolve() : close();
+    },
   };
 }
 
@@ -310,6 +321,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let maxConcurrentPolls = 0;
   const background: Array<Promise<unknown>> = [];
   const deadLettered = new Set<string>();
+  /** Every interval the run starts, cleared however it ends. */
+  const timers: NodeJS.Timeout[] = [];
   let running = true;
   try {
     for (const fault of RATE_FAULTS) simulator.faults.add(fault as never);
@@ -339,6 +352,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       modeIndex = (modeIndex + 1) % TOKEN_MODES.length;
       simulator.state.settings.clientTokens = TOKEN_MODES[modeIndex] ?? 'honoured';
     }, TOKEN_MODE_MS);
+    timers.push(modeTimer);
 
     // Poll runs: two more at once every 2 s besides the schedule; how many run at once is sampled.
     const poll = stack.runtime.functions.get('poll');
@@ -346,6 +360,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const sampler = setInterval(() => {
       maxConcurrentPolls = Math.max(maxConcurrentPolls, poll.inFlight);
     }, 25);
+    timers.push(sampler);
     background.push(
       (async () => {
         while (running) {
@@ -415,7 +430,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       InstanceName: entry.kind === 'launch-fail' ? `chaos-${i}-sim:launch-fail` : `chaos-${i}`,
       ...(entry.minCount === null ? {} : { minCount: entry.minCount }),
       // Some callers bring a ClientToken of their own.
-      ...(random() < 0.2 ? { ClientToken: `chaos-${seed}-${i}` } : {}),
+      ...(entry.ownClientToken ? { ClientToken: `chaos-${seed}-${i}` } : {}),
     });
 
     const slack = (text: string, triggerId: string, retry: number) => {
@@ -464,7 +479,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           const key = `chaos-${seed}-${i}-${randomUUID()}`;
           const post = jsonPost(request, { 'idempotency-key': key });
           await Promise.all([send(entry, post), send(entry, post)]);
-          await sleep(200 + random() * 800);
+          await sleep(200 + entry.pauseMs);
           await send(entry, post);
           return;
         }
@@ -473,13 +488,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           const triggerId = `${Date.now()}.${i}.${randomUUID().replace(/-/g, '')}`;
           await send(entry, () => slack(text, triggerId, 0));
           // Slack retries a command it thinks timed out, same body: the same job.
-          if (random() < 0.5) await send(entry, () => slack(text, triggerId, 1));
+          if (entry.slackRetry) await send(entry, () => slack(text, triggerId, 1));
           return;
         }
         case 'cancel': {
           const jobId = await send(entry, jsonPost(request));
           if (!jobId) return;
-          await sleep(random() * 100);
+          await sleep(entry.pauseMs / 10);
           const response = await api(`/v1/jobs/${jobId}/cancel`, { method: 'POST' });
           const text = await response.text();
           if (response.status === 200) entry.cancelled = true;
@@ -492,7 +507,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           if (!jobId) return;
           await enqueueSubmit(stack.deps, jobId);
           duplicateMessages++;
-          await sleep(500 + random() * 2500);
+          await sleep(500 + entry.pauseMs * 2.5);
           await enqueueSubmit(stack.deps, jobId);
           duplicateMessages++;
           return;
@@ -526,8 +541,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     background.push(
       (async () => {
         for (let n = 0; n < crashCount && running; n++) {
-          await sleep(2000 + (n * window) / crashCount);
-          if (await crashAfterCommit(stack)) crashes++;
+          // At 2 s, then evenly over the clients' time, whatever the earlier crashes waited for.
+          await sleep(Math.max(0, started + 2000 + (n * window) / crashCount - performance.now()));
+          if (!running) return;
+          if (await crashAfterCommit(stack, () => running)) crashes++;
         }
       })(),
     );
@@ -537,10 +554,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (let i = 0; i < options.jobs; i++) {
       const kind = pick();
       const count = kind === 'min-count' ? 2 + Math.floor(random() * 3) : 1 + Math.floor(random() * 3);
-      const minCount = kind === 'min-count' ? (random() < 0.6 ? count : count - 1) : null;
-      const entry: Asked = { kind, count, minCount, jobIds: new Set(), unexpected: [], cancelled: null };
+      const entry: Asked = {
+        kind,
+        count,
+        minCount: kind === 'min-count' ? (random() < 0.6 ? count : count - 1) : null,
+        ownClientToken: random() < 0.2,
+        pauseMs: random() * 1000,
+        slackRetry: random() < 0.5,
+        jobIds: new Set(),
+        unexpected: [],
+        cancelled: null,
+      };
       asked.push(entry);
-      clients.push(gate(() => client(entry, i)));
+      // A client whose request failed outright (a reset connection) is a finding, not a crash of the run.
+      clients.push(
+        gate(() => client(entry, i)).catch((error: unknown) => {
+          entry.unexpected.push(
+            `the request failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }),
+      );
       await sleep(arrivalMs);
       if (i > 0 && i % 200 === 0) progress(`${i} jobs asked for`);
     }
@@ -618,6 +651,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     };
   } finally {
     running = false;
+    for (const timer of timers) clearInterval(timer);
+    await Promise.allSettled(background);
     await stack.stop();
     await receiver.close();
   }
@@ -642,20 +677,21 @@ function scheduledEvent() {
  * `timeout` fault after the action): the process dies between Tencent's commit and the job's write. False when
  * no RunInstances came within 20 s.
  */
-async function crashAfterCommit(stack: LocalStack): Promise<boolean> {
+async function crashAfterCommit(stack: LocalStack, running: () => boolean): Promise<boolean> {
   const simulator = stack.simulator;
   const submit = stack.runtime.functions.get('submit');
   if (!simulator || !submit) return false;
-  const before = simulator.struck.get('RunInstances timeout after') ?? 0;
+  const key = 'RunInstances timeout after';
+  const before = simulator.struck.get(key) ?? 0;
   simulator.faults.add({ action: 'RunInstances', mode: 'timeout', when: 'after', count: 1 });
   const until = Date.now() + 20_000;
-  while ((simulator.struck.get('RunInstances timeout after') ?? 0) === before && Date.now() < until)
-    await sleep(20);
-  if ((simulator.struck.get('RunInstances timeout after') ?? 0) === before) {
-    // Nothing came: take the fault back so that it cannot strike unobserved later.
-    const left = simulator.faults.list().filter((fault) => fault.count === undefined);
+  while ((simulator.struck.get(key) ?? 0) === before && Date.now() < until && running()) await sleep(20);
+  if ((simulator.struck.get(key) ?? 0) === before) {
+    // Nothing came: take this fault back (and only it) so that it cannot strike unobserved later.
+    const left = simulator.faults.list();
+    const mine = left.findIndex((f) => f.mode === 'timeout' && f.when === 'after' && f.count !== undefined);
     simulator.faults.clear();
-    for (const fault of left) simulator.faults.add(fault);
+    for (const [i, fault] of left.entries()) if (i !== mine) simulator.faults.add(fault);
     return false;
   }
   await sleep(200);
@@ -812,8 +848,8 @@ function checkInvariants(run: {
         const created = inventory.filter((i) => tagOf(i) === job.jobId);
         const recorded = new Set(job.instances.map((i) => i.instanceId));
         const unknown = [...recorded].filter((id) => !created.some((i) => i.InstanceId === id));
-        // A failed launch the simulator reclaimed before the job's lookup by tag could see it (a lost answer,
-        // then a late retry) is the one instance a job may not have recorded; it then counts as failed.
+        // Failed launches the simulator reclaimed before the job's lookup by tag could see them (a lost answer,
+        // then a late retry) are the only instances a job may not have recorded; they then count as failed.
         const unrecorded = created.filter((i) => !recorded.has(i.InstanceId));
         const unexplained = unrecorded.filter((i) => !reclaimedFailure(i));
         const problems: string[] = [];
