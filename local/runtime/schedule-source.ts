@@ -15,6 +15,21 @@ export interface ScheduleRunner {
   stop(): Promise<void>;
 }
 
+/** The event EventBridge hands a function for a tick of the rule `ruleName`, as of now. */
+export function scheduledEvent(ruleName: string): ScheduledEvent {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '000000000000',
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: 'us-east-1',
+    resources: [`arn:aws:events:us-east-1:000000000000:rule/${ruleName}`],
+    detail: {},
+  };
+}
+
 export function startScheduleSource(options: {
   fn: LocalFunction;
   ruleName: string;
@@ -33,18 +48,7 @@ export function startScheduleSource(options: {
       return;
     }
     ticks++;
-    const time = new Date();
-    const event: ScheduledEvent = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'Scheduled Event',
-      source: 'aws.events',
-      account: '000000000000',
-      time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: 'us-east-1',
-      resources: [`arn:aws:events:us-east-1:000000000000:rule/${options.ruleName}`],
-      detail: {},
-    };
+    const event = scheduledEvent(options.ruleName);
     const run = fn
       .invoke(event)
       .catch((error: unknown) => logger.warn('a scheduled run failed', { function: fn.name, error }))

@@ -25,6 +25,7 @@ import { fromItem, listJobsWithEventsDue, listPendingJobs } from '../../lib/jobs
 import { enqueueSubmit, parseSubmitMessage } from '../../lib/queue/producer.ts';
 import { slackSignature } from '../../local/chat-events.ts';
 import type { ClientTokenMode } from '../../local/cvm-simulator/state.ts';
+import { scheduledEvent } from '../../local/runtime/schedule-source.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { commandFields, formBody, SLACK_SECRET } from './chat.ts';
 import { TOKENS } from './events.ts';
@@ -368,7 +369,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           if (!running) break;
           for (let i = 0; i < 2; i++) {
             extraPollInvocations++;
-            background.push(poll.invoke(scheduledEvent()).catch(() => undefined));
+            background.push(poll.invoke(scheduledEvent('chaos-extra-poll')).catch(() => undefined));
           }
         }
       })(),
@@ -656,20 +657,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await stack.stop();
     await receiver.close();
   }
-}
-
-function scheduledEvent() {
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: '000000000000',
-    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    region: 'us-east-1',
-    resources: ['arn:aws:events:us-east-1:000000000000:rule/chaos-extra-poll'],
-    detail: {},
-  };
 }
 
 /**
